@@ -1,0 +1,95 @@
+// What gets benchmarked, as data. Each target is:
+//   name       row label; also what --targets filters on
+//   url        fixed origin (a target the runner does not start), or
+//   cmd        argv to start it; '{port}' is replaced by a free port. Started with
+//              a minimal environment (PATH, HOME) plus `env`, in `cwd`.
+//   env, cwd   extra environment and working directory for cmd
+//   ipc        give the child an IPC channel (our own scripts exit when it closes)
+//   health     GET path that answers 200 once the target is ready
+//   path, headers, body(mode), streamEnd
+//              the request and what a complete stream ends with; default: OpenAI
+//              chat completions, see openaiChat below
+//   compare    name of the target to compare against (% throughput, added p50)
+//
+// To add a target later (Anthropic/Gemini emulation, Redis-mode limiter), push
+// another object: e.g. { ...gateway, name: 'ai-proxy redis', env: { ...gateway.env,
+// REDIS_URL: 'redis://127.0.0.1:6379' } }, or one with path '/v1/messages',
+// headers { 'x-api-key': ... }, an Anthropic body and streamEnd 'event: message_stop'.
+import path from 'node:path';
+
+export const MODEL = 'gpt-4o-mini';
+export const GATEWAY_KEY = 'bench-key';
+
+// A realistic small chat request: system + user message, a couple of options.
+function openaiChatBody(mode) {
+  const body = {
+    model: MODEL,
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
+      { role: 'user', content: 'Say hello and offer to help, in one short sentence.' },
+    ],
+    temperature: 0.2,
+    max_tokens: 64,
+  };
+  if (mode === 'stream') Object.assign(body, { stream: true, stream_options: { include_usage: true } });
+  return body;
+}
+
+export const openaiChat = {
+  path: '/v1/chat/completions',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_KEY}` },
+  body: openaiChatBody,
+  streamEnd: 'data: [DONE]',
+};
+
+/**
+ * @param {object} ctx
+ * @param {string} ctx.benchDir, ctx.rootDir
+ * @param {string} ctx.upstreamUrl   origin of the canned upstream
+ * @param {string} ctx.logDir        LOG_DIR for the gateway (request logging on)
+ * @param {string} ctx.gatewayCwd    empty dir, so no config.yml / .env is picked up
+ * @param {string} [ctx.gatewayCmd]  BENCH_GATEWAY_CMD override (shell, run in benchDir)
+ */
+export function defineTargets(ctx) {
+  const node = process.execPath;
+  const gatewayEnv = {
+    NODE_ENV: 'production',
+    API_KEYS: GATEWAY_KEY,
+    OPENAI_API_KEY: 'sk-bench-upstream',
+    OPENAI_BASE_URL: `${ctx.upstreamUrl}/v1`,
+    LOG_LEVEL: 'error',
+    LOG_DIR: ctx.logDir,
+  };
+  const gateway = {
+    ...openaiChat,
+    name: 'ai-proxy',
+    cmd: [node, path.join(ctx.rootDir, 'bin/ai-proxy.js'), 'serve', '--host', '127.0.0.1', '--port', '{port}'],
+    env: gatewayEnv,
+    cwd: ctx.gatewayCwd,
+    health: '/health',
+    compare: 'baseline',
+    isGateway: true, // needs the root build (../dist)
+  };
+  if (ctx.gatewayCmd) {
+    // `exec` so that the pid we hold (and kill) is the server, not the shell.
+    Object.assign(gateway, {
+      cmd: ['/bin/sh', '-c', `exec ${ctx.gatewayCmd}`],
+      env: { ...gatewayEnv, PORT: '{port}' },
+      cwd: ctx.benchDir,
+      isGateway: false,
+    });
+  }
+  return [
+    { ...openaiChat, name: 'direct', url: ctx.upstreamUrl },
+    {
+      ...openaiChat,
+      name: 'baseline',
+      cmd: [node, path.join(ctx.benchDir, 'baseline-proxy.mjs'), '--port', '{port}'],
+      env: { UPSTREAM_BASE_URL: `${ctx.upstreamUrl}/v1` },
+      cwd: ctx.benchDir,
+      ipc: true,
+      health: '/health',
+    },
+    gateway,
+  ];
+}

@@ -1,0 +1,74 @@
+// `ai-proxy config check`: validates every source and prints the resolved set-up, without a secret.
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { checkExposure } from '../server/start.js';
+import { fail } from './parse.js';
+
+export function configFailure(error: unknown): never {
+  if (error instanceof ConfigError || (error instanceof Error && error.name === 'StartupError')) {
+    fail(`configuration error:\n${error.message}`);
+  }
+  throw error;
+}
+
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    sources: config.sources,
+    listen: `${config.host}:${config.port}`,
+    client_keys: config.clientKeys.length,
+    default_provider: config.defaultProvider ?? null,
+    providers_priority: config.providersPriority,
+    providers: Object.fromEntries(
+      [...config.providers.values()]
+        .filter((p) => p.configured)
+        .map((p) => [
+          p.name,
+          {
+            protocol: p.protocol,
+            base_url: p.baseUrl,
+            keys: p.keys.map((k) => ({ id: k.id, limits: k.limits })),
+            default_model: p.defaultModel ?? null,
+            models: p.models,
+          },
+        ]),
+    ),
+    model_mappings: Object.fromEntries([
+      ...config.exactMappings,
+      ...config.wildcardMappings.map((rule) => [rule.pattern, rule.targets] as const),
+    ]),
+    auto_models: config.autoModels,
+    timeouts_ms: config.timeouts,
+    retry: config.retry,
+    body_limit_bytes: config.bodyLimitBytes,
+    log: config.log,
+    warnings: config.warnings,
+  };
+}
+
+export function registerConfigCommand(program: Command): void {
+  const configCommand = program.command('config').description('configuration tools');
+  configCommand
+    .command('check')
+    .description('validate the configuration and print the resolved set-up (no secrets); non-zero on error')
+    .option('--config <path>', 'config file (YAML or JSON)')
+    .option('--json', 'print JSON')
+    .action((options: { config?: string; json?: boolean }) => {
+      let config: Config;
+      try {
+        config = loadConfig({ configPath: options.config });
+        checkExposure(config);
+      } catch (error) {
+        configFailure(error);
+      }
+      const summary = describeConfig(config);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write('Configuration OK\n');
+      for (const [key, value] of Object.entries(summary)) {
+        process.stdout.write(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+      }
+    });
+}

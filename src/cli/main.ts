@@ -1,0 +1,27 @@
+// The `ai-proxy` command: one file per subcommand, wired here.
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { registerCallCommand } from './call.js';
+import { registerConfigCommand } from './config-check.js';
+import { registerGenerateKeyCommand } from './generate-key.js';
+import { registerModelsCommand } from './models.js';
+import { registerServeCommand } from './serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('ai-proxy')
+    .description('OpenAI-compatible gateway to many model providers')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError();
+  registerServeCommand(program);
+  registerGenerateKeyCommand(program);
+  registerCallCommand(program);
+  registerModelsCommand(program);
+  registerConfigCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

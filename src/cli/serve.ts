@@ -1,0 +1,108 @@
+// `ai-proxy serve` (alias run-server): start the gateway; SIGHUP reloads the configuration,
+// SIGTERM/SIGINT stop gracefully (finish in-flight requests, flush the request log).
+import cluster from 'node:cluster';
+import { type FSWatcher, existsSync, watch } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
+import { type RunningGateway, startGateway } from '../server/start.js';
+import { configFailure } from './config-check.js';
+import { parseInteger } from './parse.js';
+
+interface ServeOptions {
+  host?: string;
+  port?: number;
+  config?: string;
+  reload?: boolean;
+  logLevel?: string;
+  workers?: number;
+}
+
+/** --reload: watch the config, .env and the keys file, and reload when one changes. */
+function watchForReload(gateway: RunningGateway): FSWatcher[] {
+  const cwd = process.cwd();
+  const files = [gateway.runtime.config.configFile, join(cwd, '.env'), resolve(cwd, FORWARDER_KEYS_FILE)];
+  const watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  for (const file of files) {
+    if (file === undefined || !existsSync(file)) continue;
+    watchers.push(
+      watch(file, () => {
+        clearTimeout(timer);
+        // Editors write in several steps; reload once they settle.
+        timer = setTimeout(() => reloadSafely(gateway), 200);
+      }),
+    );
+  }
+  return watchers;
+}
+
+function reloadSafely(gateway: RunningGateway): void {
+  try {
+    gateway.reload();
+  } catch (error) {
+    gateway.runtime.logger.error({ err: (error as Error).message }, 'reload failed; keeping the previous configuration');
+  }
+}
+
+function runPrimary(workers: number): void {
+  for (let i = 0; i < workers; i++) cluster.fork();
+  const forward = (signal: NodeJS.Signals) => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.on('SIGHUP', () => forward('SIGHUP'));
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      stopping = true;
+      forward('SIGTERM');
+    });
+  }
+  cluster.on('exit', (worker, code) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`ai-proxy: worker ${worker.process.pid} exited (${code}); starting another\n`);
+    cluster.fork();
+  });
+}
+
+export async function runServe(options: ServeOptions): Promise<void> {
+  if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
+    runPrimary(options.workers ?? 1);
+    return;
+  }
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({
+      configPath: options.config,
+      flags: { host: options.host, port: options.port, logLevel: options.logLevel },
+    });
+  } catch (error) {
+    configFailure(error);
+  }
+  const watchers = options.reload ? watchForReload(gateway) : [];
+  process.on('SIGHUP', () => reloadSafely(gateway));
+  const stop = async () => {
+    for (const watcher of watchers) watcher.close();
+    await gateway.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .alias('run-server')
+    .description('start the gateway')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, or HOST)')
+    .option('--port <port>', 'port to listen on (default 8123, or PORT)', parseInteger(0, 65535))
+    .option('--config <path>', 'config file, YAML or JSON (default ./config.yml, else ./config.json, or CONFIG_PATH)')
+    .option('--reload', 'reload the configuration when the config file, .env or the keys file changes')
+    .option('--log-level <level>', 'debug, info, warning, error, critical or none')
+    .option('--workers <n>', 'worker processes sharing the port (node:cluster)', parseInteger(1, 256), 1)
+    .action(runServe);
+}

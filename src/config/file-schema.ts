@@ -1,0 +1,91 @@
+// The shape of config.yml / config.json as users write it (snake_case, seed-compatible). Validated
+// once at start; the loader turns it into the typed Config the rest of the code uses.
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const keyLimitsSchema = z.object({
+  max_request_min: positiveInt.optional(),
+  max_request_day: positiveInt.optional(),
+  max_token_min: positiveInt.optional(),
+  max_token_day: positiveInt.optional(),
+});
+
+const keyEntrySchema = z.union([
+  z.string().min(1),
+  keyLimitsSchema.extend({ key: z.string().min(1), id: z.string().min(1).optional() }),
+]);
+
+const protocolSchema = z.enum(['openai', 'anthropic', 'gemini', 'cohere', 'ideogram']);
+
+export const providerFileSchema = keyLimitsSchema.extend({
+  protocol: protocolSchema.optional(),
+  base_url: z.url().optional(),
+  api_key: z.string().min(1).optional(),
+  keys: z.array(keyEntrySchema).optional(),
+  /** The model used when the provider is reached through PROVIDERS_PRIORITY with no model. */
+  model: z.string().min(1).optional(),
+  /** Models listed in /v1/models for this provider. */
+  models: z.array(z.string().min(1)).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  enabled: z.boolean().optional(),
+});
+
+/** Seed 003's `provider_keys` entries, accepted exactly as written there. */
+const seedProviderKeysSchema = keyLimitsSchema.extend({
+  provider: z.string().min(1),
+  key: z.union([z.string().min(1), z.array(z.string().min(1))]),
+});
+
+const mappingTargetSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const durationMs = nonNegativeInt;
+
+export const fileConfigSchema = z.object({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  access_key: z.string().min(1).optional(),
+  api_keys: z.array(z.string().min(1)).optional(),
+  default_provider: z.string().min(1).optional(),
+  model_mappings: z.record(z.string(), mappingTargetSchema).optional(),
+  providers_priority: z.union([z.array(z.string().min(1)), z.string()]).optional(),
+  providers: z.record(z.string(), providerFileSchema).optional(),
+  'auto-models': z.array(z.string().min(1)).optional(),
+  auto_models: z.array(z.string().min(1)).optional(),
+  model_usage_gap_percentage: z.number().min(0).max(100).optional(),
+  provider_keys: z.array(seedProviderKeysSchema).optional(),
+  prices: z
+    .record(
+      z.string(),
+      z.object({ prompt_1k: z.number().nonnegative(), completion_1k: z.number().nonnegative() }),
+    )
+    .optional(),
+  timeouts: z
+    .object({
+      connect_ms: durationMs.optional(),
+      first_byte_ms: durationMs.optional(),
+      total_ms: durationMs.optional(),
+      idle_ms: durationMs.optional(),
+    })
+    .optional(),
+  retry: z
+    .object({
+      max_attempts: positiveInt.optional(),
+      retries_per_target: nonNegativeInt.optional(),
+      backoff_ms: nonNegativeInt.optional(),
+      max_backoff_ms: nonNegativeInt.optional(),
+    })
+    .optional(),
+  body_limit: z.union([positiveInt, z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i)]).optional(),
+  log_level: z.string().optional(),
+  log_dir: z.string().min(1).optional(),
+  log_bodies: z.boolean().optional(),
+  server_id: z.string().min(1).optional(),
+});
+
+export type FileConfig = z.infer<typeof fileConfigSchema>;
+export type ProviderFileConfig = z.infer<typeof providerFileSchema>;
+export type KeyLimits = z.infer<typeof keyLimitsSchema>;
+
+export const KNOWN_TOP_LEVEL_KEYS: ReadonlySet<string> = new Set(Object.keys(fileConfigSchema.shape));

@@ -1,0 +1,83 @@
+// The resolved, typed configuration: every source merged and validated. Plain data only.
+import type { AuthStyle, Protocol } from '../providers/registry.js';
+import type { KeyLimits } from './file-schema.js';
+
+export type LogLevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'none';
+
+export interface ProviderKey {
+  /** Stable id that reveals nothing of the key; safe for headers, logs and /v1/usage. */
+  id: string;
+  key: string;
+  limits: KeyLimits;
+}
+
+export interface ProviderConfig {
+  name: string;
+  protocol: Protocol;
+  baseUrl: string;
+  auth: AuthStyle;
+  headers: Record<string, string>;
+  families: string[];
+  aliases: string[];
+  keys: ProviderKey[];
+  keyOptional: boolean;
+  /** Has what it needs to be called (a key, or a key is optional and it was asked for). */
+  configured: boolean;
+  defaultModel: string | undefined;
+  models: string[];
+  builtin: boolean;
+}
+
+export interface MappingRule {
+  pattern: string;
+  /** Each entry is `provider:model` or a bare model for the default provider. */
+  targets: string[];
+}
+
+export interface TimeoutConfig {
+  connectMs: number;
+  firstByteMs: number;
+  totalMs: number;
+  idleMs: number;
+}
+
+export interface RetryConfig {
+  maxAttempts: number;
+  retriesPerTarget: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface LogConfig {
+  level: LogLevelName;
+  dir: string;
+  bodies: boolean;
+}
+
+export interface Price {
+  prompt1k: number;
+  completion1k: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Where the config came from, for messages and `config check`. */
+  sources: string[];
+  configFile: string | undefined;
+  clientKeys: string[];
+  defaultProvider: string | undefined;
+  exactMappings: Map<string, string[]>;
+  wildcardMappings: MappingRule[];
+  providersPriority: string[];
+  providers: Map<string, ProviderConfig>;
+  autoModels: string[];
+  modelUsageGapPercentage: number;
+  prices: Map<string, Price>;
+  timeouts: TimeoutConfig;
+  retry: RetryConfig;
+  bodyLimitBytes: number;
+  log: LogConfig;
+  serverId: string | undefined;
+  warnings: string[];
+}

@@ -1,0 +1,139 @@
+// The error catalogue: every error the gateway answers with has a stable code, an HTTP status and
+// an OpenAI error `type`. Handlers throw GatewayError; the server turns it into
+// {"error":{"message","type","param","code"}}. Messages never carry a secret.
+
+export interface ErrorSpec {
+  status: number;
+  type: string;
+  description: string;
+}
+
+export const ERROR_CATALOGUE = {
+  invalid_request: {
+    status: 400,
+    type: 'invalid_request_error',
+    description: 'The request body is not valid JSON or a field is missing or has the wrong type.',
+  },
+  invalid_api_key: {
+    status: 401,
+    type: 'invalid_request_error',
+    description: 'No client key was sent, or the key sent is not one of the configured client keys.',
+  },
+  model_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    description: 'The model cannot be routed to any configured provider.',
+  },
+  not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    description: 'No such route.',
+  },
+  method_not_allowed: {
+    status: 405,
+    type: 'invalid_request_error',
+    description: 'The route exists but not for this HTTP method.',
+  },
+  body_too_large: {
+    status: 413,
+    type: 'invalid_request_error',
+    description: 'The request body is larger than the configured limit.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    type: 'invalid_request_error',
+    description: 'The request body is not application/json.',
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    type: 'rate_limit_error',
+    description: 'A limit was reached; Retry-After says when to try again.',
+  },
+  provider_error: {
+    status: 400,
+    type: 'invalid_request_error',
+    description: "The provider refused the request (4xx); its status and message are passed back.",
+  },
+  upstream_error: {
+    status: 502,
+    type: 'api_error',
+    description: 'Every attempt failed: the provider could not be reached or answered with a server error.',
+  },
+  no_capacity: {
+    status: 503,
+    type: 'api_error',
+    description: 'No provider key has headroom and no fallback target is left.',
+  },
+  unsupported_protocol: {
+    status: 501,
+    type: 'api_error',
+    description: "The target provider's protocol is not supported by this build of the gateway.",
+  },
+  upstream_timeout: {
+    status: 504,
+    type: 'timeout_error',
+    description: 'The provider did not answer within the configured timeouts.',
+  },
+  internal_error: {
+    status: 500,
+    type: 'api_error',
+    description: 'A bug in the gateway; the request id identifies it in the process log.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null; provider?: string };
+}
+
+export interface GatewayErrorOptions {
+  param?: string | null;
+  /** Overrides the catalogue status, e.g. an upstream 422 passed back as it came. */
+  status?: number;
+  /** The OpenAI `type` when it differs from the catalogue's (upstream errors keep theirs). */
+  type?: string;
+  /** The code sent to the client when it differs from the catalogue code (an upstream's own code). */
+  wireCode?: string | null;
+  provider?: string;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly wireCode: string | null;
+  readonly provider: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: ErrorSpec = ERROR_CATALOGUE[code];
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = options.status ?? spec.status;
+    this.type = options.type ?? spec.type;
+    this.param = options.param ?? null;
+    this.wireCode = options.wireCode === undefined ? code : options.wireCode;
+    this.provider = options.provider;
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): OpenAIErrorBody {
+    const error: OpenAIErrorBody['error'] = {
+      message: this.message,
+      type: this.type,
+      param: this.param,
+      code: this.wireCode,
+    };
+    if (this.provider !== undefined) error.provider = this.provider;
+    return { error };
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, param: string | null = null): OpenAIErrorBody {
+  return new GatewayError(code, message, { param }).toBody();
+}

@@ -1,0 +1,290 @@
+// The attempt loop: for each target in order, a key from the pool, the translator's upstream
+// request, one call; on a retryable failure another key, a bounded retry with backoff, then the next
+// target. A stream is committed only once its first byte is in hand, so it can still fall back.
+import type { Dispatcher } from 'undici';
+import type { Config, ProviderKey } from '../config/types.js';
+import { GatewayError } from '../errors.js';
+import type { KeyPools } from '../keys/key-pool.js';
+import type { Target } from '../routing/router.js';
+import { chatTranslatorFor } from '../translators/index.js';
+import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
+import { type AttemptFailure, RETRYABLE_STATUSES, failureFromError, parseRetryAfter } from './failure.js';
+import { type ExchangeSignal, sleep } from './exchange-signal.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  key_id: string;
+  status: number | null;
+  outcome: 'ok' | AttemptFailure['kind'];
+  error?: string;
+  duration_ms: number;
+}
+
+export interface ExchangeInput {
+  body: ChatRequestBody;
+  rawBody: string;
+  stream: boolean;
+  signal: ExchangeSignal;
+}
+
+export interface CommittedResponse {
+  target: Target;
+  key: ProviderKey;
+  translator: ChatTranslator;
+  buildContext: BuildContext;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  droppedParams: string[];
+  /** Non-stream: the whole upstream body. */
+  body?: Buffer;
+  /** Stream: the first chunk and the rest still to read. */
+  firstChunk?: Buffer;
+  rest?: AsyncIterator<Buffer>;
+  /** Ends the upstream body early (client gone mid-stream). */
+  abortBody: () => void;
+}
+
+export interface AttemptDeps {
+  config: Config;
+  pools: UpstreamPools;
+  keys: KeyPools;
+}
+
+export interface ExchangeTrace {
+  attempts: AttemptRecord[];
+  /** Milliseconds spent waiting on upstreams, to tell gateway overhead apart. */
+  upstreamMs: number;
+}
+
+type AttemptResult = { ok: true; response: CommittedResponse } | { ok: false; failure: AttemptFailure };
+
+function splitBaseUrl(baseUrl: string): { origin: string; basePath: string } {
+  const url = new URL(baseUrl);
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+}
+
+async function readText(body: Dispatcher.ResponseData['body']): Promise<string> {
+  try {
+    return await body.text();
+  } catch {
+    return '';
+  }
+}
+
+async function attemptOnce(
+  deps: AttemptDeps,
+  target: Target,
+  key: ProviderKey,
+  translator: ChatTranslator,
+  input: ExchangeInput,
+): Promise<AttemptResult> {
+  const { provider } = target;
+  const buildContext: BuildContext = {
+    provider,
+    model: target.model,
+    stream: input.stream,
+    body: input.body,
+    rawBody: input.rawBody,
+  };
+  const request = translator.buildRequest(buildContext);
+  const { origin, basePath } = splitBaseUrl(provider.baseUrl);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: input.stream ? 'text/event-stream' : 'application/json',
+    ...provider.headers,
+    ...request.headers,
+  };
+  if (key.key !== '') headers[provider.auth.header] = provider.auth.prefix + key.key;
+
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await deps.pools.get(origin).request({
+      method: 'POST',
+      path: basePath + request.path,
+      headers,
+      body: request.body,
+      signal: input.signal.signal,
+      headersTimeout: deps.config.timeouts.firstByteMs,
+      bodyTimeout: deps.config.timeouts.idleMs,
+    });
+  } catch (error) {
+    return { ok: false, failure: input.signal.failure() ?? failureFromError(error, false) };
+  }
+
+  const { statusCode, body } = response;
+  const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
+  if (statusCode < 200 || statusCode >= 300) {
+    const text = await readText(body);
+    const detail = translator.parseError(statusCode, text);
+    return {
+      ok: false,
+      failure: {
+        kind: 'status',
+        status: statusCode,
+        retryable: RETRYABLE_STATUSES.has(statusCode),
+        message: detail.message,
+        retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
+        upstreamType: detail.type,
+        upstreamCode: detail.code,
+      },
+    };
+  }
+
+  const common = {
+    target,
+    key,
+    translator,
+    buildContext,
+    status: statusCode,
+    headers: responseHeaders,
+    droppedParams: request.droppedParams,
+    abortBody: () => body.destroy(),
+  };
+  try {
+    if (!input.stream) {
+      const bytes = Buffer.from(await body.arrayBuffer());
+      return { ok: true, response: { ...common, body: bytes } };
+    }
+    const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const first = await iterator.next();
+    return {
+      ok: true,
+      response: { ...common, firstChunk: first.done ? Buffer.alloc(0) : first.value, rest: iterator },
+    };
+  } catch (error) {
+    body.destroy();
+    const failure = input.signal.failure() ?? failureFromError(error, false);
+    return { ok: false, failure: { ...failure, kind: failure.kind === 'connect' ? 'stream' : failure.kind } };
+  }
+}
+
+function backoffMs(config: Config, retry: number): number {
+  const base = Math.min(config.retry.maxBackoffMs, config.retry.backoffMs * 2 ** retry);
+  // Full jitter keeps many clients from retrying in step.
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+export async function runAttempts(
+  deps: AttemptDeps,
+  targets: Target[],
+  input: ExchangeInput,
+  trace: ExchangeTrace,
+): Promise<CommittedResponse> {
+  const { config } = deps;
+  let lastFailure: AttemptFailure | undefined;
+  let lastTarget: Target | undefined;
+  let noKeyFor: Target | undefined;
+
+  for (const target of targets) {
+    const translator = chatTranslatorFor(target.provider.protocol);
+    if (translator === undefined) {
+      throw new GatewayError(
+        'unsupported_protocol',
+        `Provider ${target.provider.name} speaks the ${target.provider.protocol} protocol, which this build cannot translate yet.`,
+        { provider: target.provider.name },
+      );
+    }
+    const tried = new Set<string>();
+    let retries = 0;
+    let lastKey: ProviderKey | undefined;
+    while (trace.attempts.length < config.retry.maxAttempts) {
+      let key = deps.keys.pick(target.provider, tried);
+      if (key === undefined) {
+        const canRetrySameKey =
+          lastKey !== undefined && retries < config.retry.retriesPerTarget && lastFailure?.status !== 429;
+        if (!canRetrySameKey) break;
+        try {
+          await sleep(backoffMs(config, retries), input.signal.signal);
+        } catch (error) {
+          throw toClientError(input.signal.failure() ?? failureFromError(error, false), target, trace);
+        }
+        retries += 1;
+        key = lastKey;
+      }
+      if (key === undefined) break;
+      tried.add(key.id);
+      lastKey = key;
+      lastTarget = target;
+
+      const started = performance.now();
+      const result = await attemptOnce(deps, target, key, translator, input);
+      const duration = performance.now() - started;
+      trace.upstreamMs += duration;
+      const record: AttemptRecord = {
+        provider: target.provider.name,
+        model: target.model,
+        key_id: key.id,
+        status: result.ok ? result.response.status : (result.failure.status ?? null),
+        outcome: result.ok ? 'ok' : result.failure.kind,
+        duration_ms: Math.round(duration * 100) / 100,
+      };
+      if (!result.ok) record.error = result.failure.message;
+      trace.attempts.push(record);
+      if (result.ok) return result.response;
+
+      const failure = result.failure;
+      lastFailure = failure;
+      deps.keys.report(key, { status: failure.status, retryAfterMs: failure.retryAfterMs });
+      if (failure.kind === 'aborted' || input.signal.failure() !== undefined) throw toClientError(failure, target);
+      if (!failure.retryable) {
+        // A refused key may be just that key: another key of the same provider can still answer.
+        const keyProblem = failure.status === 401 || failure.status === 403;
+        if (keyProblem && target.provider.keys.length > tried.size) continue;
+        throw toClientError(failure, target);
+      }
+    }
+    if (lastTarget !== target) noKeyFor ??= target;
+    if (trace.attempts.length >= config.retry.maxAttempts) break;
+  }
+
+  if (lastFailure !== undefined && lastTarget !== undefined) throw toClientError(lastFailure, lastTarget, trace);
+  const blocked = noKeyFor ?? targets[0];
+  const freeIn = blocked === undefined ? undefined : deps.keys.nextFreeInMs(blocked.provider);
+  throw new GatewayError(
+    'rate_limit_exceeded',
+    `Every key of ${blocked?.provider.name ?? 'the provider'} is cooling down after rate limits; retry later.`,
+    { headers: { 'retry-after': String(Math.max(1, Math.ceil((freeIn ?? 60_000) / 1000))) } },
+  );
+}
+
+const TYPE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  409: 'conflict_error',
+  422: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
+
+function toClientError(failure: AttemptFailure, target: Target, trace?: ExchangeTrace): GatewayError {
+  const provider = target.provider.name;
+  const tries = trace === undefined ? '' : ` after ${trace.attempts.length} attempt${trace.attempts.length === 1 ? '' : 's'}`;
+  if (failure.kind === 'timeout') {
+    return new GatewayError('upstream_timeout', `${provider}: ${failure.message}${tries}`, { provider });
+  }
+  if (failure.kind === 'status' && failure.status !== undefined) {
+    const status = failure.status;
+    if (status === 429) {
+      const retryAfter = Math.max(1, Math.ceil((failure.retryAfterMs ?? 60_000) / 1000));
+      return new GatewayError('rate_limit_exceeded', `${provider}: ${failure.message}`, {
+        provider,
+        headers: { 'retry-after': String(retryAfter) },
+      });
+    }
+    if (status >= 400 && status < 500) {
+      return new GatewayError('provider_error', `${provider}: ${failure.message}`, {
+        provider,
+        status,
+        type: failure.upstreamType ?? TYPE_BY_STATUS[status] ?? 'invalid_request_error',
+        wireCode: failure.upstreamCode ?? null,
+      });
+    }
+    return new GatewayError('upstream_error', `${provider} returned ${status}: ${failure.message}${tries}`, {
+      provider,
+    });
+  }
+  return new GatewayError('upstream_error', `${provider}: ${failure.message}${tries}`, { provider });
+}

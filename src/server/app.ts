@@ -1,0 +1,104 @@
+// Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in OpenAI's shape, and
+// the request log for every /v1 exchange.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors.js';
+import { presentedKey } from './client-auth.js';
+import { errorHandler, sendError } from './error-handler.js';
+import { logExchange } from './exchange-log.js';
+import { registerChatRoute } from './routes/chat.js';
+import { registerDocs } from './routes/docs.js';
+import { registerHealthRoute } from './routes/health.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerStatusPage } from './routes/status-page.js';
+import type { Runtime } from './runtime.js';
+import './request-context.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const sent = request.headers['x-request-id'];
+  // A client's own id is kept when it is a sane token, so both sides can find the exchange.
+  if (typeof sent === 'string' && REQUEST_ID.test(sent)) return sent;
+  return `req_${randomUUID().replace(/-/g, '')}`;
+}
+
+function isApiRoute(request: FastifyRequest): boolean {
+  return request.url.startsWith('/v1/');
+}
+
+export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
+  const config = runtime.state.config;
+  const app = Fastify({
+    loggerInstance: runtime.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: requestId,
+    return503OnClosing: true,
+    ajv: {
+      // Reject what is wrong instead of quietly fixing it: no coercion, no stripping, no defaults.
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+    },
+  });
+
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('clientKeyHash', null);
+  app.decorateRequest('exchange', undefined);
+  app.decorateRequest('logged', false);
+  app.decorateRequest('errorBody', undefined);
+
+  // Keep the body text: the log stores it as sent, and a pass-through can reuse it unchanged.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    if (text.trim() === '') {
+      done(new GatewayError('invalid_request', 'The request body is empty; send a JSON object.'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(
+        new GatewayError('invalid_request', `The request body is not valid JSON: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isApiRoute(request)) return;
+    const auth = runtime.state.auth;
+    if (auth.open) return;
+    const key = presentedKey(request.headers);
+    const hash = key === undefined ? undefined : auth.verify(key);
+    if (hash === undefined) {
+      const message =
+        key === undefined
+          ? 'No API key provided: send Authorization: Bearer YOUR_KEY or x-api-key: YOUR_KEY.'
+          : 'Incorrect API key provided.';
+      return sendError(request, reply, new GatewayError('invalid_api_key', message));
+    }
+    request.clientKeyHash = hash;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.logged || !isApiRoute(request)) return;
+    logExchange(runtime, request, reply.statusCode, reply.elapsedTime);
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new GatewayError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}; see /docs.`),
+    ),
+  );
+
+  await registerDocs(app, process.env.REDOC_SCRIPT_URL);
+  registerStatusPage(app, runtime);
+  registerHealthRoute(app, runtime);
+  registerModelRoutes(app, runtime);
+  registerChatRoute(app, runtime);
+  return app;
+}

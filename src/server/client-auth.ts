@@ -1,0 +1,58 @@
+// Client-key checks. Keys are kept as SHA-256 digests and compared in constant time against every
+// configured key, so neither timing nor the number of keys tells an attacker anything.
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/** The short hash logs carry instead of a key. */
+export function keyHash(key: string): string {
+  return digest(key).toString('hex').slice(0, 16);
+}
+
+export class ClientAuth {
+  private readonly digests: Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.digests = keys.map(digest);
+  }
+
+  /** No client key configured: the gateway is open (allowed on loopback only). */
+  get open(): boolean {
+    return this.digests.length === 0;
+  }
+
+  get size(): number {
+    return this.digests.length;
+  }
+
+  /** The key's short hash when it is a configured key, else undefined. */
+  verify(presented: string): string | undefined {
+    const candidate = digest(presented);
+    let found = false;
+    for (const known of this.digests) {
+      // No early exit: the time taken does not depend on which key matched.
+      if (timingSafeEqual(candidate, known)) found = true;
+    }
+    return found ? candidate.toString('hex').slice(0, 16) : undefined;
+  }
+}
+
+/** `Authorization: Bearer KEY` or `x-api-key: KEY`. */
+export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^\s*Bearer\s+(.+?)\s*$/i.exec(authorization);
+    if (match?.[1] !== undefined) return match[1];
+  }
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey.trim() !== '') return apiKey.trim();
+  return undefined;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/i;
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
+}

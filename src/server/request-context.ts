@@ -1,0 +1,45 @@
+// What the gateway remembers about a request between hooks and the handler.
+import type { FastifyRequest } from 'fastify';
+import type { AttemptRecord } from '../gateway/attempt-loop.js';
+
+export interface ExchangeInfo {
+  modelRequested: string | null;
+  modelMapped: string | null;
+  provider: string | null;
+  keyId: string | null;
+  stream: boolean;
+  attempts: AttemptRecord[];
+  ttfbMs: number | null;
+  overheadMs: number | null;
+  responseBytes: Buffer | undefined;
+  streamChunks: Buffer[] | undefined;
+  error: unknown;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody: string | undefined;
+    clientKeyHash: string | null;
+    exchange: ExchangeInfo | undefined;
+    /** The handler wrote the request-log record itself (hijacked streams). */
+    logged: boolean;
+  }
+}
+
+export function newExchange(request: FastifyRequest, modelRequested: string | null, stream: boolean): ExchangeInfo {
+  const exchange: ExchangeInfo = {
+    modelRequested,
+    modelMapped: null,
+    provider: null,
+    keyId: null,
+    stream,
+    attempts: [],
+    ttfbMs: null,
+    overheadMs: null,
+    responseBytes: undefined,
+    streamChunks: undefined,
+    error: null,
+  };
+  request.exchange = exchange;
+  return exchange;
+}

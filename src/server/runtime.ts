@@ -1,0 +1,89 @@
+// The long-lived parts of a running gateway: the current state (swapped on reload), upstream
+// pools, key pools, the request log, the process logger and the server's identity.
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import { UpstreamPools } from '../gateway/upstream-pools.js';
+import { KeyPools } from '../keys/key-pool.js';
+import { setLoggerLevel } from '../logs/process-logger.js';
+import { RequestLog } from '../logs/request-log.js';
+import { type ServerIdentity, loadServerIdentity } from '../logs/server-identity.js';
+import { type GatewayState, buildState } from './gateway-state.js';
+
+export class Runtime {
+  state: GatewayState;
+  readonly pools: UpstreamPools;
+  readonly keys = new KeyPools();
+  readonly requestLog: RequestLog;
+  readonly identity: ServerIdentity;
+  readonly startedAt = Date.now();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    config: Config,
+    readonly logger: Logger,
+  ) {
+    this.state = buildState(config);
+    this.pools = new UpstreamPools({ connectTimeoutMs: config.timeouts.connectMs });
+    this.identity = loadServerIdentity(config.log.dir, config.serverId);
+    this.requestLog = new RequestLog({
+      dir: config.log.dir,
+      bodies: config.log.bodies,
+      onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
+    });
+  }
+
+  get config(): Config {
+    return this.state.config;
+  }
+
+  /** Swaps in a new configuration; requests in flight finish with the one they started with. */
+  reload(config: Config): void {
+    const previous = this.state.config;
+    if (config.host !== previous.host || config.port !== previous.port) {
+      this.logger.warn('host and port changes take effect on restart, not on reload');
+    }
+    if (config.log.dir !== previous.log.dir) {
+      this.logger.warn('LOG_DIR changes take effect on restart, not on reload');
+    }
+    this.state = buildState(config);
+    this.pools.update({ connectTimeoutMs: config.timeouts.connectMs });
+    setLoggerLevel(this.logger, config.log.level);
+    for (const warning of config.warnings) this.logger.warn(warning);
+  }
+
+  enter(): void {
+    this.inFlight += 1;
+  }
+
+  leave(): void {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  get activeRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves when no exchange is running, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.requestLog.close();
+    await this.pools.close();
+  }
+}

@@ -1,0 +1,90 @@
+// Starts and stops a gateway: load config, refuse an open gateway off loopback, listen, reload on
+// demand, and on stop finish in-flight requests and flush the request log.
+import type { DestinationStream } from 'pino';
+import { type LoadOptions, loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { createProcessLogger } from '../logs/process-logger.js';
+import { buildApp } from './app.js';
+import { isLoopbackHost } from './client-auth.js';
+import { Runtime } from './runtime.js';
+import type { FastifyInstance } from 'fastify';
+
+export interface StartOptions extends LoadOptions {
+  /** Where process logs go (stdout by default); tests capture them. */
+  logDestination?: DestinationStream;
+  /** Grace period for in-flight requests on stop. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  runtime: Runtime;
+  url: string;
+  port: number;
+  reload(): Config;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export function checkExposure(config: Config): void {
+  if (config.clientKeys.length === 0 && !isLoopbackHost(config.host)) {
+    throw new StartupError(
+      `No client key is configured and the gateway would listen on ${config.host}, which is not a loopback address. Set API_KEYS, run \`ai-proxy generate-key\`, or listen on 127.0.0.1.`,
+    );
+  }
+}
+
+export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
+  const config = loadConfig(options);
+  checkExposure(config);
+  const logger = createProcessLogger(config.log.level, options.logDestination);
+  const runtime = new Runtime(config, logger);
+  for (const warning of config.warnings) logger.warn(warning);
+  if (config.clientKeys.length === 0) {
+    logger.warn(
+      '!!! NO CLIENT KEY CONFIGURED: the gateway is OPEN to anyone who can reach it (allowed on loopback only). Set API_KEYS or run `ai-proxy generate-key`. !!!',
+    );
+  }
+  const app = await buildApp(runtime);
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const configured = [...config.providers.values()].filter((p) => p.configured).map((p) => p.name);
+  logger.info(
+    { host: config.host, port, providers: configured, config_file: config.configFile ?? null },
+    `ai-proxy listening on http://${host}:${port}`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    runtime,
+    url: `http://${host}:${port}`,
+    port,
+    reload() {
+      const next = loadConfig(options);
+      checkExposure(next);
+      runtime.reload(next);
+      logger.info({ config_file: next.configFile ?? null }, 'configuration reloaded');
+      return next;
+    },
+    stop() {
+      stopping ??= (async () => {
+        const grace = options.shutdownTimeoutMs ?? 30_000;
+        // close() stops accepting and waits for requests in flight; the timer bounds the wait.
+        const closed = app.close();
+        await Promise.race([closed, runtime.idle(grace)]);
+        await runtime.close();
+        logger.info('ai-proxy stopped; request log flushed');
+      })();
+      return stopping;
+    },
+  };
+}

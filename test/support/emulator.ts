@@ -1,0 +1,18 @@
+/** The provider emulator used by the test suite; see emulator/provider-emulator.ts. */
+
+export { KEEP_ALIVE_TEXT } from './emulator/delivery.js';
+export { EMULATOR_MODEL_IDS, openAiErrorBody } from './emulator/openai-protocol.js';
+export { ProviderEmulator } from './emulator/provider-emulator.js';
+export type {
+  Behaviour,
+  ChatBehaviour,
+  CutStreamBehaviour,
+  ErrorBehaviour,
+  RawBehaviour,
+  RecordedRequest,
+  ResetBehaviour,
+  StallBehaviour,
+  StallStreamBehaviour,
+  ToolCallSpec,
+  UsageSpec,
+} from './emulator/types.js';
