@@ -52,7 +52,7 @@ export const ERROR_CATALOGUE = {
   provider_error: {
     status: 400,
     type: 'invalid_request_error',
-    description: "The provider refused the request (4xx); its status and message are passed back.",
+    description: 'The provider refused the request (4xx); its status and message are passed back.',
   },
   upstream_error: {
     status: 502,

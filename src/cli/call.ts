@@ -74,7 +74,9 @@ export async function runCall(prompt: string, options: CallOptions): Promise<voi
       body: JSON.stringify(buildCallBody(prompt, options)),
     });
   } catch (error) {
-    fail(`cannot reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    fail(
+      `cannot reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+    );
   }
   const via = `${response.headers.get('x-ai-proxy-provider') ?? '?'} / ${response.headers.get('x-ai-proxy-model') ?? '?'}`;
   if (!response.ok) fail(errorMessage(response.status, await response.text()));
@@ -83,7 +85,9 @@ export async function runCall(prompt: string, options: CallOptions): Promise<voi
     await printStream(response.body);
     return;
   }
-  const completion = (await response.json()) as { choices?: { message?: { content?: string | null; tool_calls?: unknown } }[] };
+  const completion = (await response.json()) as {
+    choices?: { message?: { content?: string | null; tool_calls?: unknown } }[];
+  };
   const message = completion.choices?.[0]?.message;
   const text = message?.content ?? (message?.tool_calls ? JSON.stringify(message.tool_calls) : '');
   process.stdout.write(`${text}\n`);

@@ -68,7 +68,9 @@ export function registerConfigCommand(program: Command): void {
       }
       process.stdout.write('Configuration OK\n');
       for (const [key, value] of Object.entries(summary)) {
-        process.stdout.write(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+        process.stdout.write(
+          `${key}: ${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`,
+        );
       }
     });
 }

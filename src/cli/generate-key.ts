@@ -37,6 +37,8 @@ export function registerGenerateKeyCommand(program: Command): void {
       const key = generateKey(options.length);
       const path = appendKey(process.cwd(), key);
       process.stdout.write(`${key}\n`);
-      process.stderr.write(`Appended to ${path}. Clients send it as: Authorization: Bearer ${key.slice(0, 8)}…\n`);
+      process.stderr.write(
+        `Appended to ${path}. Clients send it as: Authorization: Bearer ${key.slice(0, 8)}…\n`,
+      );
     });
 }

@@ -23,7 +23,9 @@ export function registerModelsCommand(program: Command): void {
         return;
       }
       if (models.length === 0) {
-        process.stdout.write('No aliases or provider models configured; any provider:model of a configured provider works.\n');
+        process.stdout.write(
+          'No aliases or provider models configured; any provider:model of a configured provider works.\n',
+        );
       }
       const width = Math.max(5, ...models.map((m) => m.id.length));
       process.stdout.write(`${'MODEL'.padEnd(width)}  ${'SOURCE'.padEnd(8)}  OWNER\n`);
@@ -31,6 +33,8 @@ export function registerModelsCommand(program: Command): void {
         process.stdout.write(`${model.id.padEnd(width)}  ${model.source.padEnd(8)}  ${model.owned_by}\n`);
       }
       const providers = [...config.providers.values()].filter((p) => p.configured).map((p) => p.name);
-      process.stdout.write(`\nConfigured providers (provider:model works for each): ${providers.join(', ') || 'none'}\n`);
+      process.stdout.write(
+        `\nConfigured providers (provider:model works for each): ${providers.join(', ') || 'none'}\n`,
+      );
     });
 }

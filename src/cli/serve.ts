@@ -1,7 +1,7 @@
 // `ai-proxy serve` (alias run-server): start the gateway; SIGHUP reloads the configuration,
 // SIGTERM/SIGINT stop gracefully (finish in-flight requests, flush the request log).
 import cluster from 'node:cluster';
-import { type FSWatcher, existsSync, watch } from 'node:fs';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
@@ -41,7 +41,10 @@ function reloadSafely(gateway: RunningGateway): void {
   try {
     gateway.reload();
   } catch (error) {
-    gateway.runtime.logger.error({ err: (error as Error).message }, 'reload failed; keeping the previous configuration');
+    gateway.runtime.logger.error(
+      { err: (error as Error).message },
+      'reload failed; keeping the previous configuration',
+    );
   }
 }
 
@@ -100,7 +103,10 @@ export function registerServeCommand(program: Command): void {
     .description('start the gateway')
     .option('--host <host>', 'address to listen on (default 127.0.0.1, or HOST)')
     .option('--port <port>', 'port to listen on (default 8123, or PORT)', parseInteger(0, 65535))
-    .option('--config <path>', 'config file, YAML or JSON (default ./config.yml, else ./config.json, or CONFIG_PATH)')
+    .option(
+      '--config <path>',
+      'config file, YAML or JSON (default ./config.yml, else ./config.json, or CONFIG_PATH)',
+    )
     .option('--reload', 'reload the configuration when the config file, .env or the keys file changes')
     .option('--log-level <level>', 'debug, info, warning, error, critical or none')
     .option('--workers <n>', 'worker processes sharing the port (node:cluster)', parseInteger(1, 256), 1)

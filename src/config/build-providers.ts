@@ -2,11 +2,11 @@
 // environment (later wins): base URL, keys (with limits), default model, extra headers.
 import { createHash } from 'node:crypto';
 import {
-  BUILTIN_PROVIDERS,
-  type ProviderDescriptor,
   authForProtocol,
+  BUILTIN_PROVIDERS,
   envPrefix,
   headersForProtocol,
+  type ProviderDescriptor,
 } from '../providers/registry.js';
 import { ConfigError, type Env, envString } from './env-values.js';
 import type { FileConfig, KeyLimits, ProviderFileConfig } from './file-schema.js';
@@ -87,9 +87,7 @@ function buildOne(
   if (envKeyName !== undefined) {
     const envKeys = (envString(ctx.env, envKeyName) ?? '').split(',').map((k) => k.trim());
     const fileLimits = new Map(keys.map((k) => [k.key, k]));
-    keys = envKeys
-      .filter((k) => k !== '')
-      .map((k) => fileLimits.get(k) ?? makeKey(name, k, providerLimits));
+    keys = envKeys.filter((k) => k !== '').map((k) => fileLimits.get(k) ?? makeKey(name, k, providerLimits));
   }
   // The same key listed twice would be counted twice against one upstream limit.
   keys = [...new Map(keys.map((k) => [k.key, k])).values()];
@@ -97,7 +95,10 @@ function buildOne(
   const envBase = envString(ctx.env, `${prefix}_BASE_URL`);
   const rawBase = envBase ?? fileEntry?.base_url ?? descriptor.baseUrl;
   const baseUrl = withApiPath(
-    validateUrl(rawBase, envBase ? `environment variable ${prefix}_BASE_URL` : `${ctx.fileName}: providers.${name}.base_url`),
+    validateUrl(
+      rawBase,
+      envBase ? `environment variable ${prefix}_BASE_URL` : `${ctx.fileName}: providers.${name}.base_url`,
+    ),
     descriptor.apiPath,
   );
 

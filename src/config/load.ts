@@ -18,7 +18,7 @@ import {
   parseLogLevel,
   parseSize,
 } from './env-values.js';
-import { type FileConfig, KNOWN_TOP_LEVEL_KEYS, fileConfigSchema } from './file-schema.js';
+import { type FileConfig, fileConfigSchema, KNOWN_TOP_LEVEL_KEYS } from './file-schema.js';
 import type { Config, MappingRule, Price } from './types.js';
 
 export { ConfigError } from './env-values.js';
@@ -65,7 +65,7 @@ function formatIssue(file: string, issue: z.core.$ZodIssue): string {
   return `${file}: ${path}: ${issue.message}`;
 }
 
-function readConfigFile(path: string): FileConfig {
+function readConfigFile(path: string): { file: FileConfig; keys: string[] } {
   const text = readFileSync(path, 'utf8');
   let raw: unknown;
   try {
@@ -73,7 +73,7 @@ function readConfigFile(path: string): FileConfig {
   } catch (error) {
     throw new ConfigError(`${path}: cannot be parsed: ${(error as Error).message}`);
   }
-  if (raw === null || raw === undefined) return {};
+  if (raw === null || raw === undefined) return { file: {}, keys: [] };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${path}: expected a mapping of settings at the top level`);
   }
@@ -81,7 +81,7 @@ function readConfigFile(path: string): FileConfig {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => formatIssue(path, issue)).join('\n'));
   }
-  return result.data;
+  return { file: result.data, keys: Object.keys(raw) };
 }
 
 function splitMappings(mappings: Record<string, string | string[]> | undefined) {
@@ -120,17 +120,21 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env: Env = { ...readDotenv(cwd), ...(options.env ?? process.env) };
   const flags = options.flags ?? {};
   const configFile = findConfigFile(cwd, options.configPath ?? envString(env, 'CONFIG_PATH'));
-  const file = configFile === undefined ? {} : readConfigFile(configFile);
+  const { file, keys: fileKeys } = configFile === undefined ? { file: {}, keys: [] } : readConfigFile(configFile);
   const fileName = configFile ?? 'config';
   const warnings: string[] = [];
-  for (const key of Object.keys(file)) {
-    if (!KNOWN_TOP_LEVEL_KEYS.has(key)) warnings.push(`${fileName}: unknown key ${JSON.stringify(key)} ignored`);
+  for (const key of fileKeys) {
+    if (!KNOWN_TOP_LEVEL_KEYS.has(key))
+      warnings.push(`${fileName}: unknown key ${JSON.stringify(key)} ignored`);
   }
 
   const envPriority = envList(env, 'PROVIDERS_PRIORITY');
   const filePriority =
     typeof file.providers_priority === 'string'
-      ? file.providers_priority.split(',').map((s) => s.trim()).filter((s) => s !== '')
+      ? file.providers_priority
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
       : file.providers_priority;
   const providersPriority = canonicalPriority(
     envPriority ?? filePriority ?? [],
@@ -187,7 +191,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     prices: readPrices(file),
     timeouts: {
       connectMs: envInt(env, 'TIMEOUT_CONNECT_MS', 1, 3_600_000) ?? file.timeouts?.connect_ms ?? 10_000,
-      firstByteMs: envInt(env, 'TIMEOUT_FIRST_BYTE_MS', 1, 3_600_000) ?? file.timeouts?.first_byte_ms ?? 120_000,
+      firstByteMs:
+        envInt(env, 'TIMEOUT_FIRST_BYTE_MS', 1, 3_600_000) ?? file.timeouts?.first_byte_ms ?? 120_000,
       totalMs: envInt(env, 'TIMEOUT_TOTAL_MS', 1, 86_400_000) ?? file.timeouts?.total_ms ?? 600_000,
       idleMs: envInt(env, 'TIMEOUT_IDLE_MS', 1, 3_600_000) ?? file.timeouts?.idle_ms ?? 60_000,
     },
@@ -200,12 +205,22 @@ export function loadConfig(options: LoadOptions = {}): Config {
     bodyLimitBytes:
       bodyLimitRaw === undefined
         ? 10 * 1024 * 1024
-        : parseSize(bodyLimitRaw, envString(env, 'BODY_LIMIT') ? 'environment variable BODY_LIMIT' : `${fileName}: body_limit`),
+        : parseSize(
+            bodyLimitRaw,
+            envString(env, 'BODY_LIMIT') ? 'environment variable BODY_LIMIT' : `${fileName}: body_limit`,
+          ),
     log: {
       level:
         levelSource === undefined
           ? 'info'
-          : parseLogLevel(levelSource, flags.logLevel ? '--log-level' : envString(env, 'LOG_LEVEL') ? 'environment variable LOG_LEVEL' : `${fileName}: log_level`),
+          : parseLogLevel(
+              levelSource,
+              flags.logLevel
+                ? '--log-level'
+                : envString(env, 'LOG_LEVEL')
+                  ? 'environment variable LOG_LEVEL'
+                  : `${fileName}: log_level`,
+            ),
       dir: resolve(cwd, logDir),
       bodies: envBool(env, 'LOG_BODIES') ?? file.log_bodies ?? true,
     },

@@ -23,12 +23,16 @@ export function listModels(config: Config, created: number): ListedModel[] {
   for (const [alias, targets] of config.exactMappings) {
     const first = targets[0] ?? '';
     const colon = first.indexOf(':');
-    const owner = colon > 0 && config.providers.has(first.slice(0, colon)) ? first.slice(0, colon) : (config.defaultProvider ?? 'ai-proxy');
+    const owner =
+      colon > 0 && config.providers.has(first.slice(0, colon))
+        ? first.slice(0, colon)
+        : (config.defaultProvider ?? 'ai-proxy');
     add(alias, owner, 'alias');
   }
   for (const provider of config.providers.values()) {
     if (!provider.configured) continue;
-    const names = provider.defaultModel === undefined ? provider.models : [provider.defaultModel, ...provider.models];
+    const names =
+      provider.defaultModel === undefined ? provider.models : [provider.defaultModel, ...provider.models];
     for (const name of names) add(`${provider.name}:${name}`, provider.name, 'provider');
   }
   return [...models.values()];

@@ -160,7 +160,12 @@ export class Router {
     if (colon > 0) {
       const providerName = canonicalProviderName(this.config.providers, spec.slice(0, colon));
       if (providerName !== undefined) {
-        return this.configuredTarget(this.config.providers.get(providerName)!, spec.slice(colon + 1), rule, asked);
+        return this.configuredTarget(
+          this.config.providers.get(providerName)!,
+          spec.slice(colon + 1),
+          rule,
+          asked,
+        );
       }
     }
     const fallback = this.defaultTarget(spec) ?? this.familyTarget(spec);
@@ -170,7 +175,8 @@ export class Router {
 
   private familyTarget(model: string): Target | undefined {
     for (const { glob, provider } of this.families) {
-      if (provider.configured && matchGlob(glob, model) !== undefined) return { provider, model, rule: 'family' };
+      if (provider.configured && matchGlob(glob, model) !== undefined)
+        return { provider, model, rule: 'family' };
     }
     return undefined;
   }
@@ -192,9 +198,13 @@ export class Router {
       );
     }
     if (model === '') {
-      throw new GatewayError('invalid_request', `The model ${JSON.stringify(asked)} names no model after the provider prefix.`, {
-        param: 'model',
-      });
+      throw new GatewayError(
+        'invalid_request',
+        `The model ${JSON.stringify(asked)} names no model after the provider prefix.`,
+        {
+          param: 'model',
+        },
+      );
     }
     return { provider, model, rule };
   }

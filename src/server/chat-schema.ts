@@ -77,7 +77,11 @@ export const chatRequestSchema = {
     max_tokens: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
     max_completion_tokens: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
     stop: {
-      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 4 }, { type: 'null' }],
+      anyOf: [
+        { type: 'string' },
+        { type: 'array', items: { type: 'string' }, maxItems: 4 },
+        { type: 'null' },
+      ],
     },
     presence_penalty: { anyOf: [{ type: 'number', minimum: -2, maximum: 2 }, { type: 'null' }] },
     frequency_penalty: { anyOf: [{ type: 'number', minimum: -2, maximum: 2 }, { type: 'null' }] },

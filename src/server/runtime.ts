@@ -6,8 +6,8 @@ import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { KeyPools } from '../keys/key-pool.js';
 import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
-import { type ServerIdentity, loadServerIdentity } from '../logs/server-identity.js';
-import { type GatewayState, buildState } from './gateway-state.js';
+import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
+import { buildState, type GatewayState } from './gateway-state.js';
 
 export class Runtime {
   state: GatewayState;

@@ -25,7 +25,8 @@ export function openAIErrorDetail(status: number, body: string): UpstreamErrorDe
       };
     }
     if (typeof inner === 'string') return { message: inner, type: null, code: null, param: null };
-    if (typeof record.message === 'string') return { message: record.message, type: null, code: null, param: null };
+    if (typeof record.message === 'string')
+      return { message: record.message, type: null, code: null, param: null };
   }
   const text = body.trim().slice(0, 500);
   return { message: text === '' ? `status ${status}` : text, type: null, code: null, param: null };
@@ -39,7 +40,8 @@ export const openAIPassthrough: ChatTranslator = {
     let text = ctx.rawBody;
     if (needsRewrite) {
       const { models: _models, extra_body: extra, ...rest } = body;
-      const extraFields = typeof extra === 'object' && extra !== null ? (extra as Record<string, unknown>) : {};
+      const extraFields =
+        typeof extra === 'object' && extra !== null ? (extra as Record<string, unknown>) : {};
       text = JSON.stringify({ ...rest, ...extraFields, model: ctx.model });
     }
     return { path: '/chat/completions', body: text, headers: {}, droppedParams: [] };
