@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { checkExposure } from '../server/start.js';
+import { checkExposure } from '../server/exposure.js';
 import { fail } from './parse.js';
 
 export function configFailure(error: unknown): never {

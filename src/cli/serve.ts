@@ -5,7 +5,7 @@ import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
-import { type RunningGateway, startGateway } from '../server/start.js';
+import type { RunningGateway } from '../server/start.js';
 import { configFailure } from './config-check.js';
 import { parseInteger } from './parse.js';
 
@@ -76,6 +76,8 @@ export async function runServe(options: ServeOptions): Promise<void> {
     runPrimary(options.workers ?? 1);
     return;
   }
+  // Loaded here so that light commands (call, generate-key) start fast.
+  const { startGateway } = await import('../server/start.js');
   let gateway: RunningGateway;
   try {
     gateway = await startGateway({

@@ -73,6 +73,15 @@ async function readText(body: Dispatcher.ResponseData['body']): Promise<string> 
   }
 }
 
+/**
+ * Some providers echo the key they refused ("Incorrect API key provided: sk-…"). The upstream's
+ * message is passed to the client and logged, so the key is replaced by its non-secret id first.
+ */
+function redactKey(message: string, key: ProviderKey): string {
+  if (key.key === '') return message;
+  return message.replaceAll(key.key, `[key ${key.id}]`);
+}
+
 async function attemptOnce(
   deps: AttemptDeps,
   target: Target,
@@ -124,7 +133,7 @@ async function attemptOnce(
         kind: 'status',
         status: statusCode,
         retryable: RETRYABLE_STATUSES.has(statusCode),
-        message: detail.message,
+        message: redactKey(detail.message, key),
         retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
         upstreamType: detail.type,
         upstreamCode: detail.code,

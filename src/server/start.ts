@@ -5,7 +5,9 @@ import { type LoadOptions, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createProcessLogger } from '../logs/process-logger.js';
 import { buildApp } from './app.js';
-import { isLoopbackHost } from './client-auth.js';
+import { checkExposure } from './exposure.js';
+
+export { StartupError, checkExposure } from './exposure.js';
 import { Runtime } from './runtime.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -23,21 +25,6 @@ export interface RunningGateway {
   port: number;
   reload(): Config;
   stop(): Promise<void>;
-}
-
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
-
-export function checkExposure(config: Config): void {
-  if (config.clientKeys.length === 0 && !isLoopbackHost(config.host)) {
-    throw new StartupError(
-      `No client key is configured and the gateway would listen on ${config.host}, which is not a loopback address. Set API_KEYS, run \`ai-proxy generate-key\`, or listen on 127.0.0.1.`,
-    );
-  }
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {

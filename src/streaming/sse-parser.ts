@@ -26,6 +26,9 @@ export class SseParser {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       this.bomChecked = true;
     }
+    // An empty read (or one that decoded to nothing yet) says nothing about the CR's partner:
+    // keep waiting, or the LF arriving later would count as a second line end.
+    if (text.length === 0) return [];
     if (this.pendingCR && text.startsWith('\n')) text = text.slice(1);
     this.pendingCR = false;
     this.buffer += text;

@@ -50,10 +50,45 @@ function sendNonStream(
   return reply.code(committed.status).headers(headers).type('application/json').send(bytes);
 }
 
+const CHAT_PATH = '/v1/chat/completions';
+
+/**
+ * Fastify parses text/plain bodies by default, so a text/plain request would reach schema
+ * validation and get a misleading 400 "body must be object"; SPEC §3 wants 415 for any body that is
+ * not application/json. Checked before parsing, after client auth.
+ */
+async function requireJson(request: FastifyRequest): Promise<void> {
+  const contentType = request.headers['content-type'];
+  if (contentType === undefined) return;
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new GatewayError(
+      'unsupported_media_type',
+      `Send the request body as application/json, not ${JSON.stringify(mediaType)}.`,
+    );
+  }
+}
+
 export function registerChatRoute(app: FastifyInstance, runtime: Runtime): void {
+  // OpenAI answers another method on this path with 405 (not 404): the path exists. Hidden from
+  // the OpenAPI document, it only shapes the error.
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: CHAT_PATH,
+    schema: { hide: true },
+    handler: async (request) => {
+      throw new GatewayError(
+        'method_not_allowed',
+        `Invalid method for URL (${request.method} ${CHAT_PATH}): use POST.`,
+        { headers: { allow: 'POST' } },
+      );
+    },
+  });
+
   app.post(
-    '/v1/chat/completions',
+    CHAT_PATH,
     {
+      onRequest: requireJson,
       schema: {
         summary: 'Create a chat completion (OpenAI-compatible), streamed or not, on any configured provider',
         tags: ['OpenAI API'],
