@@ -17,7 +17,6 @@ export class Runtime {
   readonly identity: ServerIdentity;
   readonly startedAt = Date.now();
   private inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     config: Config,
@@ -58,28 +57,10 @@ export class Runtime {
 
   leave(): void {
     this.inFlight -= 1;
-    if (this.inFlight === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
   }
 
   get activeRequests(): number {
     return this.inFlight;
-  }
-
-  /** Resolves when no exchange is running, or after `timeoutMs`. */
-  idle(timeoutMs: number): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   async close(): Promise<void> {

@@ -66,8 +66,20 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       stopping ??= (async () => {
         const grace = options.shutdownTimeoutMs ?? 30_000;
         // close() stops accepting and waits for requests in flight; the timer bounds the wait.
-        const closed = app.close();
-        await Promise.race([closed, runtime.idle(grace)]);
+        // Fastify's close resolves once every response has finished (onResponse hooks, which write
+        // the request-log records, included), so the log flush below sees them all.
+        let timer: NodeJS.Timeout | undefined;
+        // Keep-alive connections whose request finishes during the close would otherwise stay open
+        // until their keep-alive timeout; close each as soon as it goes idle.
+        const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+        await Promise.race([
+          app.close(),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, grace);
+          }),
+        ]);
+        clearTimeout(timer);
+        clearInterval(sweeper);
         await runtime.close();
         logger.info('ai-proxy stopped; request log flushed');
       })();
