@@ -8,8 +8,8 @@ import type { KeyPools } from '../keys/key-pool.js';
 import type { Target } from '../routing/router.js';
 import { chatTranslatorFor } from '../translators/index.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
-import { type AttemptFailure, RETRYABLE_STATUSES, failureFromError, parseRetryAfter } from './failure.js';
 import { type ExchangeSignal, sleep } from './exchange-signal.js';
+import { type AttemptFailure, failureFromError, parseRetryAfter, RETRYABLE_STATUSES } from './failure.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface AttemptRecord {
@@ -231,12 +231,16 @@ export async function runAttempts(
       };
       if (!result.ok) record.error = result.failure.message;
       trace.attempts.push(record);
-      if (result.ok) return result.response;
+      if (result.ok) {
+        deps.keys.report(key, { status: result.response.status });
+        return result.response;
+      }
 
       const failure = result.failure;
       lastFailure = failure;
       deps.keys.report(key, { status: failure.status, retryAfterMs: failure.retryAfterMs });
-      if (failure.kind === 'aborted' || input.signal.failure() !== undefined) throw toClientError(failure, target);
+      if (failure.kind === 'aborted' || input.signal.failure() !== undefined)
+        throw toClientError(failure, target);
       if (!failure.retryable) {
         // A refused key may be just that key: another key of the same provider can still answer.
         const keyProblem = failure.status === 401 || failure.status === 403;
@@ -248,7 +252,8 @@ export async function runAttempts(
     if (trace.attempts.length >= config.retry.maxAttempts) break;
   }
 
-  if (lastFailure !== undefined && lastTarget !== undefined) throw toClientError(lastFailure, lastTarget, trace);
+  if (lastFailure !== undefined && lastTarget !== undefined)
+    throw toClientError(lastFailure, lastTarget, trace);
   const blocked = noKeyFor ?? targets[0];
   const freeIn = blocked === undefined ? undefined : deps.keys.nextFreeInMs(blocked.provider);
   throw new GatewayError(
@@ -270,7 +275,10 @@ const TYPE_BY_STATUS: Record<number, string> = {
 
 function toClientError(failure: AttemptFailure, target: Target, trace?: ExchangeTrace): GatewayError {
   const provider = target.provider.name;
-  const tries = trace === undefined ? '' : ` after ${trace.attempts.length} attempt${trace.attempts.length === 1 ? '' : 's'}`;
+  const tries =
+    trace === undefined
+      ? ''
+      : ` after ${trace.attempts.length} attempt${trace.attempts.length === 1 ? '' : 's'}`;
   if (failure.kind === 'timeout') {
     return new GatewayError('upstream_timeout', `${provider}: ${failure.message}${tries}`, { provider });
   }

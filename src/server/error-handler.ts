@@ -15,7 +15,10 @@ function paramOf(issue: ValidationIssue): string {
   const parts = issue.instancePath.split('/').filter((p) => p !== '');
   const missing = issue.keyword === 'required' ? issue.params.missingProperty : undefined;
   if (typeof missing === 'string') parts.push(missing);
-  return parts.reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '');
+  return parts.reduce(
+    (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`),
+    '',
+  );
 }
 
 function describe(issue: ValidationIssue, param: string): string {
@@ -23,6 +26,9 @@ function describe(issue: ValidationIssue, param: string): string {
   if (issue.keyword === 'additionalProperties') {
     return `Unrecognized parameter: '${String(issue.params.additionalProperty)}'.`;
   }
+  // The only root-level type rule: the body must be an object ("The request body: must be object."
+  // read like a schema dump).
+  if (param === '' && issue.keyword === 'type') return 'The request body must be a JSON object.';
   const where = param === '' ? 'The request body' : `Invalid value for '${param}'`;
   return `${where}: ${issue.message ?? 'is not valid'}.`;
 }
@@ -43,9 +49,13 @@ export function toGatewayError(error: FastifyError | GatewayError | Error): Gate
   if (Array.isArray(fastifyError.validation)) {
     const issue = pickIssue(fastifyError.validation);
     const param = issue === undefined ? '' : paramOf(issue);
-    return new GatewayError('invalid_request', issue === undefined ? 'Invalid request body.' : describe(issue, param), {
-      param: param === '' ? null : param,
-    });
+    return new GatewayError(
+      'invalid_request',
+      issue === undefined ? 'Invalid request body.' : describe(issue, param),
+      {
+        param: param === '' ? null : param,
+      },
+    );
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -64,9 +74,13 @@ export function toGatewayError(error: FastifyError | GatewayError | Error): Gate
   if (status !== undefined && status >= 400 && status < 500) {
     return new GatewayError('invalid_request', error.message, { status });
   }
-  return new GatewayError('internal_error', 'Internal error in the gateway; see the process log for this request id.', {
-    cause: error,
-  });
+  return new GatewayError(
+    'internal_error',
+    'Internal error in the gateway; see the process log for this request id.',
+    {
+      cause: error,
+    },
+  );
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
@@ -79,9 +93,14 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
     .send(JSON.stringify(body));
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function errorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const gatewayError = toGatewayError(error);
-  if (gatewayError.code === 'internal_error') request.log.error({ err: error, reqId: request.id }, 'unhandled error');
+  if (gatewayError.code === 'internal_error')
+    request.log.error({ err: error, reqId: request.id }, 'unhandled error');
   else request.log.debug({ code: gatewayError.code, reqId: request.id }, gatewayError.message);
   return sendError(request, reply, gatewayError);
 }

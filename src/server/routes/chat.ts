@@ -9,7 +9,7 @@ import { chatRequestSchema, errorResponses } from '../chat-schema.js';
 import { logExchange } from '../exchange-log.js';
 import { type ExchangeInfo, newExchange } from '../request-context.js';
 import type { Runtime } from '../runtime.js';
-import { relayStream } from './relay-stream.js';
+import { CLIENT_CLOSED, relayStream } from './relay-stream.js';
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
@@ -23,7 +23,8 @@ function gatewayHeaders(request: FastifyRequest, committed: CommittedResponse, o
     'x-ai-proxy-key': committed.key.id,
     'x-ai-proxy-overhead-ms': overheadMs.toFixed(2),
   };
-  if (committed.droppedParams.length > 0) headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
+  if (committed.droppedParams.length > 0)
+    headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
   return headers;
 }
 
@@ -40,9 +41,13 @@ function sendNonStream(
     try {
       upstream = JSON.parse(bytes.toString('utf8'));
     } catch {
-      throw new GatewayError('upstream_error', `${committed.target.provider.name} answered with a body that is not JSON.`, {
-        provider: committed.target.provider.name,
-      });
+      throw new GatewayError(
+        'upstream_error',
+        `${committed.target.provider.name} answered with a body that is not JSON.`,
+        {
+          provider: committed.target.provider.name,
+        },
+      );
     }
     bytes = Buffer.from(JSON.stringify(translate(upstream, committed.buildContext)));
   }
@@ -133,7 +138,16 @@ export function registerChatRoute(app: FastifyInstance, runtime: Runtime): void 
         const status = await relayStream(reply.raw, committed, headers, signal, exchange);
         logExchange(runtime, request, status, reply.elapsedTime);
         return reply;
+      } catch (error) {
+        if (signal.clientGone && exchange.error === null) {
+          exchange.error = error instanceof GatewayError ? error.toBody().error : { message: String(error) };
+        }
+        throw error;
       } finally {
+        // Fastify's onResponse never fires for a response nobody received, yet the upstream was
+        // called: the exchange is logged here as 499 so it is not lost.
+        if (signal.clientGone && !request.logged)
+          logExchange(runtime, request, CLIENT_CLOSED, reply.elapsedTime);
         signal.dispose();
         reply.raw.off('close', onClose);
         runtime.leave();
