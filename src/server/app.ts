@@ -1,10 +1,16 @@
 // Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in OpenAI's shape, and
 // the request log for every /v1 exchange.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { GatewayError } from '../errors.js';
 import { presentedKey } from './client-auth.js';
-import { errorHandler, sendError } from './error-handler.js';
+import { errorHandler, sendError, toGatewayError } from './error-handler.js';
 import { logExchange } from './exchange-log.js';
 import { registerChatRoute } from './routes/chat.js';
 import { registerDocs } from './routes/docs.js';
@@ -36,13 +42,25 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestId,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed %-escape in the URL, say) get the same
+    // OpenAI shape as every other error instead of Fastify's own.
+    frameworkErrors: (error, request, reply) => {
+      sendError(request as FastifyRequest, reply as FastifyReply, toGatewayError(error));
+    },
     ajv: {
       // Reject what is wrong instead of quietly fixing it: no coercion, no stripping, no defaults.
-      customOptions: { allowUnionTypes: true, coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+      customOptions: {
+        allowUnionTypes: true,
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+      },
     },
   });
 
   app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('unparsedBody', undefined);
   app.decorateRequest('clientKeyHash', null);
   app.decorateRequest('exchange', undefined);
   app.decorateRequest('logged', false);
@@ -51,19 +69,29 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   // Keep the body text: the log stores it as sent, and a pass-through can reuse it unchanged.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    request.rawBody = text;
     if (text.trim() === '') {
+      request.unparsedBody = text;
       done(new GatewayError('invalid_request', 'The request body is empty; send a JSON object.'), undefined);
       return;
     }
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (error) {
+      // rawBody must stay valid JSON (the log splices it in as is, the pass-through resends it),
+      // so text that does not parse is kept apart, for the log to store as a string.
+      request.unparsedBody = text;
       done(
-        new GatewayError('invalid_request', `The request body is not valid JSON: ${(error as Error).message}`),
+        new GatewayError(
+          'invalid_request',
+          `The request body is not valid JSON: ${(error as Error).message}`,
+        ),
         undefined,
       );
+      return;
     }
+    request.rawBody = text;
+    done(null, parsed);
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -92,7 +120,10 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     sendError(
       request,
       reply,
-      new GatewayError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}; see /docs.`),
+      new GatewayError(
+        'not_found',
+        `No route for ${request.method} ${request.url.split('?')[0]}; see /docs.`,
+      ),
     ),
   );
 

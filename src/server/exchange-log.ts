@@ -9,7 +9,12 @@ function header(request: FastifyRequest, name: string): string | null {
   return typeof value === 'string' ? value.slice(0, 256) : null;
 }
 
-export function logExchange(runtime: Runtime, request: FastifyRequest, status: number, latencyMs: number): void {
+export function logExchange(
+  runtime: Runtime,
+  request: FastifyRequest,
+  status: number,
+  latencyMs: number,
+): void {
   request.logged = true;
   const exchange = request.exchange;
   const pending: PendingRecord = {
@@ -36,6 +41,7 @@ export function logExchange(runtime: Runtime, request: FastifyRequest, status: n
       cost: null,
     },
     rawRequest: request.rawBody,
+    unparsedRequest: request.unparsedBody,
     responseBytes: exchange?.responseBytes,
     streamChunks: exchange?.streamChunks,
     error: exchange?.error ?? request.errorBody ?? null,

@@ -18,7 +18,10 @@ export interface ExchangeInfo {
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The body as sent, when it parsed as JSON. */
     rawBody: string | undefined;
+    /** A body that did not parse as JSON (or was blank), kept so the log can show what was sent. */
+    unparsedBody: string | undefined;
     clientKeyHash: string | null;
     exchange: ExchangeInfo | undefined;
     /** The handler wrote the request-log record itself (hijacked streams). */
@@ -26,7 +29,11 @@ declare module 'fastify' {
   }
 }
 
-export function newExchange(request: FastifyRequest, modelRequested: string | null, stream: boolean): ExchangeInfo {
+export function newExchange(
+  request: FastifyRequest,
+  modelRequested: string | null,
+  stream: boolean,
+): ExchangeInfo {
   const exchange: ExchangeInfo = {
     modelRequested,
     modelMapped: null,

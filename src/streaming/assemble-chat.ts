@@ -33,7 +33,14 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 function choiceAcc(choices: Map<number, ChoiceAcc>, index: number): ChoiceAcc {
   let acc = choices.get(index);
   if (acc === undefined) {
-    acc = { index, role: 'assistant', content: null, refusal: null, toolCalls: new Map(), finishReason: null };
+    acc = {
+      index,
+      role: 'assistant',
+      content: null,
+      refusal: null,
+      toolCalls: new Map(),
+      finishReason: null,
+    };
     choices.set(index, acc);
   }
   return acc;

@@ -65,7 +65,10 @@ describe('chat completions through an OpenAI-protocol provider', () => {
     const tools = [
       {
         type: 'function' as const,
-        function: { name: 'get_weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } },
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { location: { type: 'string' } } },
+        },
       },
     ];
     const plain = await gw.client().chat.completions.create({
@@ -74,10 +77,9 @@ describe('chat completions through an OpenAI-protocol provider', () => {
       tools,
     });
     expect(plain.choices[0]?.finish_reason).toBe('tool_calls');
-    expect(plain.choices[0]?.message.tool_calls?.map((c) => c.type === 'function' && c.function.arguments)).toEqual([
-      '{"location":"Paris"}',
-      '{"tz":"CET"}',
-    ]);
+    expect(
+      plain.choices[0]?.message.tool_calls?.map((c) => c.type === 'function' && c.function.arguments),
+    ).toEqual(['{"location":"Paris"}', '{"tz":"CET"}']);
     const stream = gw.client().chat.completions.stream({
       model: 'gpt-4o',
       messages: [{ role: 'user', content: 'Weather?' }],

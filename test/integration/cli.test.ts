@@ -30,7 +30,11 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(dir: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ server: ServeProcess; port: number }> {
+async function serve(
+  dir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ server: ServeProcess; port: number }> {
   const port = await freePort();
   const server = spawnServe(['--port', String(port), ...args], { cwd: dir, env });
   servers.push(server);
@@ -43,11 +47,15 @@ describe('ai-proxy CLI', () => {
     const dir = folder();
     const help = await runCli(['--help'], { cwd: dir });
     expect(help.code).toBe(0);
-    for (const command of ['serve|run-server', 'generate-key', 'call', 'models', 'config']) expect(help.stdout).toContain(command);
+    for (const command of ['serve|run-server', 'generate-key', 'call', 'models', 'config'])
+      expect(help.stdout).toContain(command);
     const serveHelp = await runCli(['serve', '--help'], { cwd: dir });
-    for (const flag of ['--host', '--port', '--config', '--reload', '--log-level', '--workers']) expect(serveHelp.stdout).toContain(flag);
+    for (const flag of ['--host', '--port', '--config', '--reload', '--log-level', '--workers'])
+      expect(serveHelp.stdout).toContain(flag);
     const version = await runCli(['--version'], { cwd: dir });
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 
@@ -57,7 +65,9 @@ describe('ai-proxy CLI', () => {
     const second = await runCli(['generate-key'], { cwd: dir });
     expect(first.stdout.trim()).toMatch(/^fwd_[A-Za-z0-9]{48}$/);
     expect(second.stdout.trim()).toMatch(/^fwd_[A-Za-z0-9]{32}$/);
-    const lines = readFileSync(join(dir, 'keys', 'forwarder_api_keys.txt'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, 'keys', 'forwarder_api_keys.txt'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toEqual([first.stdout.trim(), second.stdout.trim()]);
     const bad = await runCli(['generate-key', '--length', 'ten'], { cwd: dir });
     expect(bad.code).not.toBe(0);
@@ -71,7 +81,11 @@ describe('ai-proxy CLI', () => {
     });
     const ok = await runCli(['config', 'check', '--json'], { cwd: dir });
     expect(ok.code).toBe(0);
-    const summary = JSON.parse(ok.stdout) as { providers: Record<string, { keys: { id: string }[] }>; model_mappings: object; client_keys: number };
+    const summary = JSON.parse(ok.stdout) as {
+      providers: Record<string, { keys: { id: string }[] }>;
+      model_mappings: object;
+      client_keys: number;
+    };
     expect(summary.providers.groq?.keys[0]?.id).toMatch(/^groq-/);
     expect(summary.model_mappings).toEqual({ fast: ['groq:llama3-8b-8192'] });
     expect(summary.client_keys).toBe(1);
@@ -86,7 +100,8 @@ describe('ai-proxy CLI', () => {
 
   it('models lists aliases and provider models with their source', async () => {
     const dir = folder({
-      'config.yml': 'model_mappings:\n  smart: openai:gpt-4o\nproviders:\n  groq:\n    models: [llama3-8b-8192]\n',
+      'config.yml':
+        'model_mappings:\n  smart: openai:gpt-4o\nproviders:\n  groq:\n    models: [llama3-8b-8192]\n',
       '.env': 'OPENAI_API_KEY=sk-x\nGROQ_API_KEY=gsk-x\n',
     });
     const table = await runCli(['models'], { cwd: dir });
@@ -111,10 +126,16 @@ describe('ai-proxy CLI', () => {
   it('--log-level none (and LOG_LEVEL=NONE) prints nothing', async () => {
     const dir = folder({ '.env': `API_KEYS=k\nOPENAI_API_KEY=sk-x\nOPENAI_BASE_URL=${upstream.url}/v1\n` });
     const port = await freePort();
-    const server = spawnServe(['--port', String(port), '--log-level', 'none'], { cwd: dir, env: { LOG_LEVEL: 'info' } });
+    const server = spawnServe(['--port', String(port), '--log-level', 'none'], {
+      cwd: dir,
+      env: { LOG_LEVEL: 'info' },
+    });
     servers.push(server);
     for (let i = 0; i < 50; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -129,9 +150,16 @@ describe('ai-proxy CLI', () => {
     const dir = folder({ '.env': `API_KEYS=k\nOPENAI_API_KEY=sk-x\nOPENAI_BASE_URL=${upstream.url}/v1\n` });
     const { server, port } = await serve(dir);
     const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', maxRetries: 0 });
-    for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `q${i}` }] });
+    for (let i = 0; i < 5; i++)
+      await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: `q${i}` }],
+      });
     upstream.enqueue({ kind: 'chat', delayMs: 500, content: 'slow answer' });
-    const slow = client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'slow' }] });
+    const slow = client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'slow' }],
+    });
     await upstream.waitForRequests(6);
     const code = await server.stop('SIGTERM');
     expect((await slow).choices[0]?.message.content).toBe('slow answer');
@@ -146,20 +174,29 @@ describe('ai-proxy CLI', () => {
     });
     const { server, port } = await serve(dir, ['--reload']);
     const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', maxRetries: 0 });
-    const before = await client.chat.completions.create({ model: 'house', messages: [{ role: 'user', content: 'hi' }] });
+    const before = await client.chat.completions.create({
+      model: 'house',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(before.model).toBe('gpt-4o-mini');
 
     writeFileSync(join(dir, 'config.yml'), 'model_mappings:\n  house: openai:gpt-4o\n');
     server.child.kill('SIGHUP');
     await server.waitForLine((line) => line.includes('configuration reloaded'));
-    const after = await client.chat.completions.create({ model: 'house', messages: [{ role: 'user', content: 'hi' }] });
+    const after = await client.chat.completions.create({
+      model: 'house',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(after.model).toBe('gpt-4o');
 
     writeFileSync(join(dir, 'config.yml'), 'model_mappings:\n  house: openai:o3-mini\n');
     const reloads = () => server.stdoutLines.filter((l) => l.includes('configuration reloaded')).length;
     const seen = reloads();
     for (let i = 0; i < 50 && reloads() === seen; i++) await new Promise((r) => setTimeout(r, 100));
-    const watched = await client.chat.completions.create({ model: 'house', messages: [{ role: 'user', content: 'hi' }] });
+    const watched = await client.chat.completions.create({
+      model: 'house',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(watched.model).toBe('o3-mini');
   });
 });

@@ -41,11 +41,16 @@ describe('C000: API_KEYS and OPENROUTER_API_KEY in .env, a model mapping in conf
     const entry = JSON.parse(listening!) as { port: number; level: string };
     expect(entry.port).toBe(8123);
     expect(entry.level).toBe('info');
-    for (const line of server.stdoutLines.filter((l) => l !== '')) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of server.stdoutLines.filter((l) => l !== ''))
+      expect(() => JSON.parse(line)).not.toThrow();
   });
 
   it('sends model gpt-4 to OpenRouter as openai/gpt-4, as the seed README shows', async () => {
-    const client = new OpenAI({ baseURL: 'http://127.0.0.1:8123/v1', apiKey: 'your-secret-key-1', maxRetries: 0 });
+    const client = new OpenAI({
+      baseURL: 'http://127.0.0.1:8123/v1',
+      apiKey: 'your-secret-key-1',
+      maxRetries: 0,
+    });
     const completion = await client.chat.completions.create({
       model: 'gpt-4',
       messages: [{ role: 'user', content: 'What is the capital of France?' }],
@@ -83,7 +88,8 @@ describe('C004: the seed .env with providers, priority, default models and gener
   let client: OpenAI;
 
   beforeAll(async () => {
-    for (const name of ['openai', 'groq', 'openrouter', 'ollama']) emulators[name] = await ProviderEmulator.start();
+    for (const name of ['openai', 'groq', 'openrouter', 'ollama'])
+      emulators[name] = await ProviderEmulator.start();
     dir = makeTempDir('ai-proxy-c004-');
     const generated = await runCli(['generate-key'], { cwd: dir });
     expect(generated.code).toBe(0);
@@ -128,14 +134,21 @@ describe('C004: the seed .env with providers, priority, default models and gener
   });
 
   it('routes by prefix: groq:, openrouter:, ollama: and the gpt- family', async () => {
-    const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+    const ask = (model: string) =>
+      client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
     await ask('groq:llama3-8b-8192');
-    expect(emulators.groq!.requests.at(-1)).toMatchObject({ path: '/openai/v1/chat/completions', body: { model: 'llama3-8b-8192' } });
+    expect(emulators.groq!.requests.at(-1)).toMatchObject({
+      path: '/openai/v1/chat/completions',
+      body: { model: 'llama3-8b-8192' },
+    });
     expect(emulators.groq!.requests.at(-1)?.headers.authorization).toBe('Bearer gsk_c004');
     await ask('openrouter:openai/gpt-4o-mini');
     expect(emulators.openrouter!.requests.at(-1)?.body).toMatchObject({ model: 'openai/gpt-4o-mini' });
     await ask('ollama:llama3');
-    expect(emulators.ollama!.requests.at(-1)).toMatchObject({ path: '/v1/chat/completions', body: { model: 'llama3' } });
+    expect(emulators.ollama!.requests.at(-1)).toMatchObject({
+      path: '/v1/chat/completions',
+      body: { model: 'llama3' },
+    });
     await ask('gpt-4o-mini');
     expect(emulators.openai!.requests.at(-1)?.headers.authorization).toBe('Bearer sk-c004-openai');
   });
@@ -144,7 +157,10 @@ describe('C004: the seed .env with providers, priority, default models and gener
     const raw = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ messages: [{ role: 'user', content: 'Give me three fun facts about the ocean.' }], temperature: 0.8 }),
+      body: JSON.stringify({
+        messages: [{ role: 'user', content: 'Give me three fun facts about the ocean.' }],
+        temperature: 0.8,
+      }),
     });
     expect(raw.status).toBe(200);
     expect(raw.headers.get('x-ai-proxy-provider')).toBe('groq');
@@ -155,7 +171,9 @@ describe('C004: the seed .env with providers, priority, default models and gener
     emulators.groq!.setDefault({ kind: 'error', status: 503 });
     try {
       const { data, response } = await client.chat.completions
-        .create({ messages: [{ role: 'user', content: 'hi' }] } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming)
+        .create({
+          messages: [{ role: 'user', content: 'hi' }],
+        } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming)
         .withResponse();
       expect(response.headers.get('x-ai-proxy-provider')).toBe('openai');
       expect(data.model).toBe('gpt-4o-mini');
@@ -176,7 +194,20 @@ describe('C004: the seed .env with providers, priority, default models and gener
     expect(plain.stderr).toContain('[groq / gemma2-9b-it]');
     expect(plain.stdout).toContain('Hello from emulator (model gemma2-9b-it)');
     const pirate = await runCli(
-      ['call', '--server', server, '-m', 'groq:llama3-8b-8192', '-s', 'You are a pirate.', '-t', '0.5', '--max-tok', '50', "What's for dinner?"],
+      [
+        'call',
+        '--server',
+        server,
+        '-m',
+        'groq:llama3-8b-8192',
+        '-s',
+        'You are a pirate.',
+        '-t',
+        '0.5',
+        '--max-tok',
+        '50',
+        "What's for dinner?",
+      ],
       { cwd: dir },
     );
     expect(pirate.code).toBe(0);
@@ -189,7 +220,9 @@ describe('C004: the seed .env with providers, priority, default models and gener
         { role: 'user', content: "What's for dinner?" },
       ],
     });
-    const streamed = await runCli(['call', '--server', server, '--stream', '-m', 'gpt-4o-mini', 'hi'], { cwd: dir });
+    const streamed = await runCli(['call', '--server', server, '--stream', '-m', 'gpt-4o-mini', 'hi'], {
+      cwd: dir,
+    });
     expect(streamed.stdout).toContain('Hello from emulator (model gpt-4o-mini)');
     const wrongKey = await runCli(['call', '--server', server, '-k', 'fwd_nope', 'hi'], { cwd: dir });
     expect(wrongKey.code).toBe(1);

@@ -26,7 +26,10 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         tags: ['OpenAI API'],
         security: [{ bearerAuth: [] }],
         response: {
-          200: { type: 'object', properties: { object: { type: 'string' }, data: { type: 'array', items: modelSchema } } },
+          200: {
+            type: 'object',
+            properties: { object: { type: 'string' }, data: { type: 'array', items: modelSchema } },
+          },
           401: errorResponses[401],
         },
       },
@@ -43,9 +46,36 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         security: [{ bearerAuth: [] }],
         response: { 200: modelSchema, 401: errorResponses[401], 404: errorResponses[404] },
       },
+      config: {
+        // Fastify can only call a wildcard `*` (ids hold slashes, so it must be one); the document
+        // names the route as OpenAI and SPEC §3 do, GET /v1/models/{id}.
+        swaggerTransform: ({ schema, url }) => ({
+          schema: {
+            ...schema,
+            params: {
+              type: 'object',
+              properties: { id: { type: 'string', description: 'A model id; may contain `/` and `:`' } },
+              required: ['id'],
+            },
+          },
+          url: url.replace(/\*$/, ':id'),
+        }),
+      },
     },
     async (request) => {
-      const id = decodeURIComponent((request.params as Record<string, string>)['*'] ?? '');
+      // The router has already decoded the wildcard (%2F included); decoding again would turn a
+      // literal `%` in an id into a URIError (a 500) and `%252F` into `/`.
+      const id = (request.params as Record<string, string>)['*'] ?? '';
+      // A blank id would otherwise "route" to the default provider and be described as a model.
+      if (id.trim() === '') {
+        throw new GatewayError(
+          'model_not_found',
+          'No model id given: GET /v1/models/{id}, or /v1/models for the list.',
+          {
+            param: 'model',
+          },
+        );
+      }
       const { config, router } = runtime.state;
       const listed = listModels(config, created).find((model) => model.id === id);
       if (listed !== undefined) return listed;
@@ -56,9 +86,13 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
       } catch {
         // fall through to the 404 below
       }
-      throw new GatewayError('model_not_found', `The model ${JSON.stringify(id)} does not exist or cannot be routed.`, {
-        param: 'model',
-      });
+      throw new GatewayError(
+        'model_not_found',
+        `The model ${JSON.stringify(id)} does not exist or cannot be routed.`,
+        {
+          param: 'model',
+        },
+      );
     },
   );
 }

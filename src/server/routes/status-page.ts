@@ -16,7 +16,7 @@ function formatUptime(seconds: number): string {
   return `${days}d ${hours}h ${minutes}m ${seconds % 60}s`;
 }
 
-export function renderStatusPage(runtime: Runtime): string {
+export function renderStatusPage(runtime: Runtime, port: number): string {
   const { config } = runtime.state;
   const uptime = Math.round((Date.now() - runtime.startedAt) / 1000);
   const providerRows = providerSummaries(config)
@@ -26,7 +26,10 @@ export function renderStatusPage(runtime: Runtime): string {
     )
     .join('\n');
   const modelRows = listModels(config, 0)
-    .map((m) => `<tr><td><code>${escapeHtml(m.id)}</code></td><td>${escapeHtml(m.owned_by)}</td><td>${m.source}</td></tr>`)
+    .map(
+      (m) =>
+        `<tr><td><code>${escapeHtml(m.id)}</code></td><td>${escapeHtml(m.owned_by)}</td><td>${m.source}</td></tr>`,
+    )
     .join('\n');
   const authNote = runtime.state.auth.open
     ? '<p class="warn">No client key is configured: this gateway is open to anyone who can reach it on loopback.</p>'
@@ -48,7 +51,7 @@ code{background:#f4f4f4;padding:0 .2rem}.warn{color:#a40000;font-weight:600}nav 
 <p>An OpenAI-compatible gateway. Version <strong>${escapeHtml(VERSION)}</strong>, up ${formatUptime(uptime)}, server <code>${escapeHtml(runtime.identity.server_id)}</code>.</p>
 <nav><a href="/docs">API docs (Swagger UI)</a><a href="/redoc">ReDoc</a><a href="/openapi.json">OpenAPI JSON</a><a href="/health">Health</a></nav>
 ${authNote}
-<p>Point any OpenAI client at <code>http://HOST:${config.port}/v1</code>.</p>
+<p>Point any OpenAI client at <code>http://HOST:${port}/v1</code>.</p>
 <h2>Providers</h2>
 <table><thead><tr><th>Provider</th><th>Status</th><th>Protocol</th><th>Keys</th><th>Default model</th></tr></thead>
 <tbody>
@@ -65,7 +68,10 @@ ${modelRows || '<tr><td colspan="3">No aliases or provider models configured; an
 }
 
 export function registerStatusPage(app: FastifyInstance, runtime: Runtime): void {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderStatusPage(runtime)),
-  );
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+    // The port actually listened on: the configured one may be 0 ("any free port").
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : runtime.state.config.port;
+    return reply.type('text/html; charset=utf-8').send(renderStatusPage(runtime, port));
+  });
 }
