@@ -63,7 +63,15 @@ export function defineTargets(ctx) {
   const gateway = {
     ...openaiChat,
     name: 'ai-proxy',
-    cmd: [node, path.join(ctx.rootDir, 'bin/ai-proxy.js'), 'serve', '--host', '127.0.0.1', '--port', '{port}'],
+    cmd: [
+      node,
+      path.join(ctx.rootDir, 'bin/ai-proxy.js'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '{port}',
+    ],
     env: gatewayEnv,
     cwd: ctx.gatewayCwd,
     health: '/health',
