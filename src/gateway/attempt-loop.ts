@@ -114,7 +114,7 @@ async function attemptOnce(
       path: basePath + request.path,
       headers,
       body: request.body,
-      signal: input.signal.signal,
+      signal: input.signal,
       headersTimeout: deps.config.timeouts.firstByteMs,
       bodyTimeout: deps.config.timeouts.idleMs,
     });
@@ -205,7 +205,7 @@ export async function runAttempts(
           lastKey !== undefined && retries < config.retry.retriesPerTarget && lastFailure?.status !== 429;
         if (!canRetrySameKey) break;
         try {
-          await sleep(backoffMs(config, retries), input.signal.signal);
+          await sleep(backoffMs(config, retries), input.signal);
         } catch (error) {
           throw toClientError(input.signal.failure() ?? failureFromError(error, false), target, trace);
         }

@@ -5,6 +5,8 @@ import { assembleChatStream } from '../streaming/assemble-chat.js';
 
 export interface RequestRecord {
   id: string;
+  /** The client's own x-request-id, when it sent one. */
+  client_request_id: string | null;
   time: string;
   server_id: string;
   endpoint: string;
@@ -46,45 +48,42 @@ export interface PendingRecord {
   error: unknown;
 }
 
-function parseJson(bytes: Buffer | undefined): unknown {
-  if (bytes === undefined || bytes.length === 0) return null;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return bytes.toString('utf8').slice(0, 10_000);
-  }
+/** JSON text may hold raw line breaks only as whitespace between tokens; a JSONL line must not. */
+function oneLine(json: string): string {
+  return json.replace(/[\r\n]+/g, ' ');
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 
-/** Builds the JSON line. The raw request is spliced in as text: it was valid JSON when parsed. */
+/**
+ * Builds the JSON line. Bodies that parsed as JSON are spliced in as their own text rather than
+ * parsed and stringified again: the log writer's largest cost, halved.
+ */
 export function serializeRecord(pending: PendingRecord, includeBodies: boolean): string {
-  let response: unknown = null;
+  let responseJson = 'null';
   let usage: unknown = null;
   let error = pending.error ?? null;
   if (pending.streamChunks !== undefined) {
     const assembled = assembleChatStream(pending.streamChunks);
-    response = assembled.completion ?? null;
+    responseJson = JSON.stringify(assembled.completion ?? null);
     usage = assembled.usage ?? null;
     if (assembled.error !== undefined && error === null) error = assembled.error;
-  } else if (pending.responseBytes !== undefined) {
-    response = parseJson(pending.responseBytes);
-    usage = asRecord(response)?.usage ?? null;
+  } else if (pending.responseBytes !== undefined && pending.responseBytes.length > 0) {
+    const text = pending.responseBytes.toString('utf8');
+    try {
+      usage = asRecord(JSON.parse(text))?.usage ?? null;
+      responseJson = oneLine(text);
+    } catch {
+      responseJson = JSON.stringify(text.slice(0, 10_000));
+    }
   }
-  const record: Omit<RequestRecord, 'request'> = {
-    ...pending.base,
-    usage,
-    response: includeBodies ? response : null,
-    error,
-  };
-  const head = JSON.stringify(record);
-  if (includeBodies && pending.rawRequest === undefined && pending.unparsedRequest !== undefined) {
-    return `${head.slice(0, -1)},"request":${JSON.stringify(pending.unparsedRequest)}}\n`;
-  }
-  if (!includeBodies || pending.rawRequest === undefined) return `${head.slice(0, -1)},"request":null}\n`;
-  // JSON text may hold raw line breaks only as whitespace between tokens; a JSONL line must not.
-  const request = pending.rawRequest.replace(/[\r\n]+/g, ' ');
-  return `${head.slice(0, -1)},"request":${request}}\n`;
+  const record: Omit<RequestRecord, 'request' | 'response'> = { ...pending.base, usage, error };
+  let requestJson = 'null';
+  if (pending.rawRequest !== undefined) requestJson = oneLine(pending.rawRequest);
+  else if (pending.unparsedRequest !== undefined) requestJson = JSON.stringify(pending.unparsedRequest);
+  const head = JSON.stringify(record).slice(0, -1);
+  if (!includeBodies) return `${head},"request":null,"response":null}\n`;
+  return `${head},"request":${requestJson},"response":${responseJson}}\n`;
 }

@@ -1,9 +1,10 @@
 // Client-key checks. Keys are kept as SHA-256 digests and compared in constant time against every
 // configured key, so neither timing nor the number of keys tells an attacker anything.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 export function digest(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
+  // The one-shot hash is about twice as fast as createHash().update().digest().
+  return hash('sha256', key, 'buffer');
 }
 
 /** The short hash logs carry instead of a key. */

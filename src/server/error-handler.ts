@@ -2,6 +2,7 @@
 // (bad JSON, body too large, wrong content type, schema violations) and the gateway's.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
+import { responseRequestId } from './request-context.js';
 
 interface ValidationIssue {
   instancePath: string;
@@ -88,7 +89,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   request.errorBody = body.error;
   return reply
     .code(error.status)
-    .headers({ ...error.headers, 'x-request-id': request.id })
+    .headers({ ...error.headers, 'x-request-id': responseRequestId(request) })
     .type('application/json')
     .send(JSON.stringify(body));
 }

@@ -2,6 +2,7 @@
 // in the log's flush, after the response is out.
 import type { FastifyRequest } from 'fastify';
 import type { PendingRecord } from '../logs/request-record.js';
+import { clientRequestId } from './request-context.js';
 import type { Runtime } from './runtime.js';
 
 function header(request: FastifyRequest, name: string): string | null {
@@ -20,6 +21,7 @@ export function logExchange(
   const pending: PendingRecord = {
     base: {
       id: request.id,
+      client_request_id: clientRequestId(request) ?? null,
       time: new Date().toISOString(),
       server_id: runtime.identity.server_id,
       endpoint: request.routeOptions.url ?? request.url.split('?')[0] ?? request.url,

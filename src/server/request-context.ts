@@ -50,3 +50,16 @@ export function newExchange(
   request.exchange = exchange;
   return exchange;
 }
+
+const SANE_ID = /^[\w.:-]{1,128}$/;
+
+/** The client's own x-request-id when it is a sane token, else undefined. */
+export function clientRequestId(request: FastifyRequest): string | undefined {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && SANE_ID.test(sent) ? sent : undefined;
+}
+
+/** What the x-request-id response header says: the client's id if it sent one, else ours. */
+export function responseRequestId(request: FastifyRequest): string {
+  return clientRequestId(request) ?? request.id;
+}

@@ -139,7 +139,7 @@ describe('the request log', () => {
     expect(record.response).toEqual(JSON.parse(JSON.stringify(data)));
   });
 
-  it('keeps a client-sent x-request-id as the record id', async () => {
+  it('echoes a client-sent x-request-id and records it beside the gateway id', async () => {
     const { response } = await gw
       .client()
       .chat.completions.create(
@@ -148,7 +148,10 @@ describe('the request log', () => {
       )
       .withResponse();
     expect(response.headers.get('x-request-id')).toBe('client-req-0001');
-    await recordFor('client-req-0001');
+    const records = (await gw.requestLog()).filter((r) => r.client_request_id === 'client-req-0001');
+    expect(records).toHaveLength(1);
+    // The record's own id stays the gateway's, so a client reusing ids cannot collide in the store.
+    expect(records[0]?.id).toMatch(/^req_[0-9a-f]{12}[0-9a-z]{6,}$/);
   });
 
   it('replaces a client x-request-id that is not a sane token, and logs under the id it answered with', async () => {

@@ -7,7 +7,7 @@ import { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import type { ChatRequestBody } from '../../translators/types.js';
 import { chatRequestSchema, errorResponses } from '../chat-schema.js';
 import { logExchange } from '../exchange-log.js';
-import { type ExchangeInfo, newExchange } from '../request-context.js';
+import { type ExchangeInfo, newExchange, responseRequestId } from '../request-context.js';
 import type { Runtime } from '../runtime.js';
 import { CLIENT_CLOSED, relayStream } from './relay-stream.js';
 
@@ -17,7 +17,7 @@ function round(ms: number): number {
 
 function gatewayHeaders(request: FastifyRequest, committed: CommittedResponse, overheadMs: number) {
   const headers: Record<string, string> = {
-    'x-request-id': request.id,
+    'x-request-id': responseRequestId(request),
     'x-ai-proxy-provider': committed.target.provider.name,
     'x-ai-proxy-model': committed.target.model,
     'x-ai-proxy-key': committed.key.id,
