@@ -64,6 +64,11 @@ export const ERROR_CATALOGUE = {
     type: 'api_error',
     description: 'No provider key has headroom and no fallback target is left.',
   },
+  shutting_down: {
+    status: 503,
+    type: 'api_error',
+    description: 'The gateway is stopping: it finishes requests in flight but takes no new ones.',
+  },
   unsupported_protocol: {
     status: 501,
     type: 'api_error',

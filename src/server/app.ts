@@ -1,6 +1,6 @@
 // Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in OpenAI's shape, and
 // the request log for every /v1 exchange.
-import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -11,24 +11,16 @@ import Fastify, {
 import { GatewayError } from '../errors.js';
 import { presentedKey } from './client-auth.js';
 import { errorHandler, sendError, toGatewayError } from './error-handler.js';
+import { ChatHandler, isChatRequest } from './chat-handler.js';
 import { logExchange } from './exchange-log.js';
+import { contextFor } from './request-context.js';
+import { nextRequestId } from './request-id.js';
 import { registerChatRoute } from './routes/chat.js';
 import { registerDocs } from './routes/docs.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerStatusPage } from './routes/status-page.js';
 import type { Runtime } from './runtime.js';
-import './request-context.js';
-
-// Request ids: a random per-process prefix and a counter. Unique across restarts and servers (the
-// log store de-duplicates by id), and far cheaper than a UUID per request.
-const ID_PREFIX = `req_${randomBytes(6).toString('hex')}`;
-let idCounter = 0;
-
-function requestId(): string {
-  idCounter += 1;
-  return ID_PREFIX + idCounter.toString(36).padStart(6, '0');
-}
 
 function isApiRoute(request: FastifyRequest): boolean {
   return request.url.startsWith('/v1/');
@@ -36,16 +28,25 @@ function isApiRoute(request: FastifyRequest): boolean {
 
 export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   const config = runtime.state.config;
+  const chat = new ChatHandler(runtime);
   const app = Fastify({
+    // The chat route, the hot path, goes straight from node:http to its handler; everything else
+    // (models, health, pages, docs, errors for other methods) is Fastify's.
+    serverFactory: (fastifyHandler) =>
+      createServer({ keepAliveTimeout: 72_000 }, (req: IncomingMessage, res: ServerResponse) => {
+        if (isChatRequest(req)) chat.handle(req, res);
+        else fastifyHandler(req, res);
+      }),
     loggerInstance: runtime.logger as FastifyBaseLogger,
     // The request log records every exchange; a process-log line per request would only cost time.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
-    genReqId: requestId,
+    genReqId: nextRequestId,
     // One logger for all: a pino child per request costs an allocation on every call, and the few
     // per-request lines we write carry the request id themselves.
     childLoggerFactory: (logger) => logger,
-    return503OnClosing: true,
+    // Closing is answered by the onRequest hook below, in OpenAI's shape.
+    return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed %-escape in the URL, say) get the same
     // OpenAI shape as every other error instead of Fastify's own.
     frameworkErrors: (error, request, reply) => {
@@ -63,18 +64,16 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     },
   });
 
-  app.decorateRequest('rawBody', undefined);
-  app.decorateRequest('unparsedBody', undefined);
-  app.decorateRequest('clientKeyHash', null);
-  app.decorateRequest('exchange', undefined);
-  app.decorateRequest('logged', false);
-  app.decorateRequest('errorBody', undefined);
+  app.decorateRequest('exchangeContext', undefined);
 
+  // JSON only: any other body is a 415, not a string that fails validation later.
+  app.removeAllContentTypeParsers();
   // Keep the body text: the log stores it as sent, and a pass-through can reuse it unchanged.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    if (text.trim() === '') {
-      request.unparsedBody = text;
+    const ctx = contextFor(request);
+    if (/^\s*$/.test(text)) {
+      ctx.unparsedBody = text;
       done(new GatewayError('invalid_request', 'The request body is empty; send a JSON object.'), undefined);
       return;
     }
@@ -84,7 +83,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     } catch (error) {
       // rawBody must stay valid JSON (the log splices it in as is, the pass-through resends it),
       // so text that does not parse is kept apart, for the log to store as a string.
-      request.unparsedBody = text;
+      ctx.unparsedBody = text;
       done(
         new GatewayError(
           'invalid_request',
@@ -94,12 +93,21 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
       );
       return;
     }
-    request.rawBody = text;
+    ctx.rawBody = text;
     done(null, parsed);
   });
 
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
+    if (runtime.closing) {
+      reply.header('connection', 'close');
+      sendError(
+        request,
+        reply,
+        new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance or in a moment.'),
+      );
+      return;
+    }
     if (!isApiRoute(request)) return done();
     const auth = runtime.state.auth;
     if (auth.open) return done();
@@ -113,14 +121,12 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
       sendError(request, reply, new GatewayError('invalid_api_key', message));
       return;
     }
-    request.clientKeyHash = hash;
+    contextFor(request).clientKeyHash = hash;
     done();
   });
 
   app.addHook('onResponse', (request, reply, done) => {
-    if (!request.logged && isApiRoute(request)) {
-      logExchange(runtime, request, reply.statusCode, reply.elapsedTime);
-    }
+    if (isApiRoute(request)) logExchange(runtime, contextFor(request), reply.statusCode);
     done();
   });
 
@@ -140,6 +146,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerStatusPage(app, runtime);
   registerHealthRoute(app, runtime);
   registerModelRoutes(app, runtime);
-  registerChatRoute(app, runtime);
+  registerChatRoute(app, chat);
   return app;
 }

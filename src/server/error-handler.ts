@@ -2,61 +2,15 @@
 // (bad JSON, body too large, wrong content type, schema violations) and the gateway's.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
-import { responseRequestId } from './request-context.js';
-
-interface ValidationIssue {
-  instancePath: string;
-  keyword: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
-
-/** `/messages/0/role` → `messages[0].role`; a missing property is named in full. */
-function paramOf(issue: ValidationIssue): string {
-  const parts = issue.instancePath.split('/').filter((p) => p !== '');
-  const missing = issue.keyword === 'required' ? issue.params.missingProperty : undefined;
-  if (typeof missing === 'string') parts.push(missing);
-  return parts.reduce(
-    (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`),
-    '',
-  );
-}
-
-function describe(issue: ValidationIssue, param: string): string {
-  if (issue.keyword === 'required') return `Missing required parameter: '${param}'.`;
-  if (issue.keyword === 'additionalProperties') {
-    return `Unrecognized parameter: '${String(issue.params.additionalProperty)}'.`;
-  }
-  // The only root-level type rule: the body must be an object ("The request body: must be object."
-  // read like a schema dump).
-  if (param === '' && issue.keyword === 'type') return 'The request body must be a JSON object.';
-  const where = param === '' ? 'The request body' : `Invalid value for '${param}'`;
-  return `${where}: ${issue.message ?? 'is not valid'}.`;
-}
-
-/** anyOf failures list every branch; the most specific issue is the deepest one. */
-function pickIssue(issues: ValidationIssue[]): ValidationIssue | undefined {
-  let best: ValidationIssue | undefined;
-  for (const issue of issues) {
-    if (issue.keyword === 'anyOf' || issue.keyword === 'if') continue;
-    if (best === undefined || issue.instancePath.length > best.instancePath.length) best = issue;
-  }
-  return best ?? issues[0];
-}
+import { responseRequestId } from './exchange-context.js';
+import { contextFor } from './request-context.js';
+import { type ValidationIssue, validationError } from './validation-error.js';
 
 export function toGatewayError(error: FastifyError | GatewayError | Error): GatewayError {
   if (error instanceof GatewayError) return error;
   const fastifyError = error as FastifyError & { validation?: ValidationIssue[] };
   if (Array.isArray(fastifyError.validation)) {
-    const issue = pickIssue(fastifyError.validation);
-    const param = issue === undefined ? '' : paramOf(issue);
-    return new GatewayError(
-      'invalid_request',
-      issue === undefined ? 'Invalid request body.' : describe(issue, param),
-      {
-        param: param === '' ? null : param,
-      },
-    );
+    return validationError(fastifyError.validation);
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -86,10 +40,10 @@ export function toGatewayError(error: FastifyError | GatewayError | Error): Gate
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
   const body = error.toBody();
-  request.errorBody = body.error;
+  contextFor(request).errorBody = body.error;
   return reply
     .code(error.status)
-    .headers({ ...error.headers, 'x-request-id': responseRequestId(request) })
+    .headers({ ...error.headers, 'x-request-id': responseRequestId(request.headers, request.id) })
     .type('application/json')
     .send(JSON.stringify(body));
 }
@@ -104,10 +58,4 @@ export function errorHandler(
     request.log.error({ err: error, reqId: request.id }, 'unhandled error');
   else request.log.debug({ code: gatewayError.code, reqId: request.id }, gatewayError.message);
   return sendError(request, reply, gatewayError);
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    errorBody: unknown;
-  }
 }

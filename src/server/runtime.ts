@@ -17,6 +17,8 @@ export class Runtime {
   readonly identity: ServerIdentity;
   readonly startedAt = Date.now();
   private inFlight = 0;
+  /** Set when a graceful stop begins: new requests get 503 shutting_down. */
+  closing = false;
 
   constructor(
     config: Config,

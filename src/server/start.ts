@@ -65,6 +65,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     stop() {
       stopping ??= (async () => {
         const grace = options.shutdownTimeoutMs ?? 30_000;
+        runtime.closing = true;
         // close() stops accepting and waits for requests in flight; the timer bounds the wait.
         // Fastify's close resolves once every response has finished (onResponse hooks, which write
         // the request-log records, included), so the log flush below sees them all.

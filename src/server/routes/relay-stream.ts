@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { failureFromError } from '../../gateway/failure.js';
-import type { ExchangeInfo } from '../request-context.js';
+import type { ExchangeInfo } from '../exchange-context.js';
 
 /** 499: the client closed the connection (nginx's convention), for the log only. */
 export const CLIENT_CLOSED = 499;

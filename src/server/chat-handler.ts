@@ -1,0 +1,271 @@
+// POST /v1/chat/completions, end to end: client key, content type, body (size-limited, parsed,
+// validated), routing, the attempt loop, the answer (one send, or a stream relayed chunk by chunk),
+// and the request-log record. It runs straight on node:http: Fastify measured a large share of the
+// gateway's cost on this, the hottest route (see docs/architecture.md), so the other routes keep
+// Fastify and this one does not need it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../errors.js';
+import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../gateway/attempt-loop.js';
+import { ExchangeSignal } from '../gateway/exchange-signal.js';
+import type { ChatRequestBody } from '../translators/types.js';
+import { presentedKey } from './client-auth.js';
+import { type ChatValidator, compileChatValidator } from './chat-validator.js';
+import { type ExchangeContext, type ExchangeInfo, newExchangeInfo, pathOf, responseRequestId } from './exchange-context.js';
+import { logExchange } from './exchange-log.js';
+import { nextRequestId } from './request-id.js';
+import { CLIENT_CLOSED, relayStream } from './routes/relay-stream.js';
+import type { Runtime } from './runtime.js';
+import { validationError } from './validation-error.js';
+
+export const CHAT_PATH = '/v1/chat/completions';
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** Is this request for the fast path? POST to the chat path, with or without a query string. */
+export function isChatRequest(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  return (
+    req.method === 'POST' &&
+    url.startsWith(CHAT_PATH) &&
+    (url.length === CHAT_PATH.length || url.charCodeAt(CHAT_PATH.length) === 63 /* ? */)
+  );
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const semicolon = value.indexOf(';');
+  const media = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return media === 'application/json';
+}
+
+export class ChatHandler {
+  private readonly validate: ChatValidator = compileChatValidator();
+
+  constructor(private readonly runtime: Runtime) {}
+
+  /** The fast path: everything Fastify would do for this route, done here once. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const ctx: ExchangeContext = {
+      id: nextRequestId(),
+      startedAt: performance.now(),
+      method: 'POST',
+      endpoint: pathOf(req.url ?? CHAT_PATH),
+      headers: req.headers,
+      clientIp: req.socket.remoteAddress ?? '',
+      clientKeyHash: null,
+      rawBody: undefined,
+      unparsedBody: undefined,
+      exchange: undefined,
+      errorBody: undefined,
+      logged: false,
+    };
+    const early = this.admit(ctx, req);
+    if (early !== undefined) {
+      // Nothing more will be read: close the connection rather than drain an unwanted body.
+      res.setHeader('connection', 'close');
+      this.fail(ctx, res, early);
+      req.resume();
+      return;
+    }
+    const limit = this.runtime.state.config.bodyLimitBytes;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge = true;
+        res.setHeader('connection', 'close');
+        this.fail(ctx, res, new GatewayError('body_too_large', 'The request body is larger than the configured body_limit.'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) return;
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      void this.serve(ctx, res, text);
+    });
+  }
+
+  /** Checks that need no body: shutting down, client key, content type, declared length. */
+  private admit(ctx: ExchangeContext, req: IncomingMessage): GatewayError | undefined {
+    const { state } = this.runtime;
+    if (this.runtime.closing) {
+      return new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance or in a moment.');
+    }
+    if (!state.auth.open) {
+      const key = presentedKey(req.headers);
+      const hash = key === undefined ? undefined : state.auth.verify(key);
+      if (hash === undefined) {
+        return new GatewayError(
+          'invalid_api_key',
+          key === undefined
+            ? 'No API key provided: send Authorization: Bearer YOUR_KEY or x-api-key: YOUR_KEY.'
+            : 'Incorrect API key provided.',
+        );
+      }
+      ctx.clientKeyHash = hash;
+    }
+    const contentType = req.headers['content-type'];
+    if (!isJsonContentType(contentType)) {
+      const media = contentType === undefined ? 'no content type' : JSON.stringify(contentType.split(';')[0]?.trim());
+      return new GatewayError('unsupported_media_type', `Send the request body as application/json, not ${media}.`);
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > state.config.bodyLimitBytes) {
+      return new GatewayError('body_too_large', 'The request body is larger than the configured body_limit.');
+    }
+    return undefined;
+  }
+
+  /** Parses and validates the body, then runs the exchange. Also the Fastify route's entry. */
+  async serve(ctx: ExchangeContext, res: ServerResponse, text: string): Promise<void> {
+    let body: ChatRequestBody;
+    try {
+      body = this.parse(ctx, text);
+    } catch (error) {
+      this.fail(ctx, res, error);
+      return;
+    }
+    const { config, router } = this.runtime.state;
+    const stream = body.stream === true;
+    const exchange = newExchangeInfo(body.model ?? null, stream);
+    ctx.exchange = exchange;
+    const signal = new ExchangeSignal(config.timeouts.totalMs);
+    const onClose = () => {
+      if (!res.writableFinished) signal.clientClosed();
+    };
+    res.on('close', onClose);
+    const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
+    this.runtime.enter();
+    try {
+      const targets = router.resolveRequest(body.model, body.models);
+      exchange.modelMapped = targets[0]?.model ?? null;
+      exchange.provider = targets[0]?.provider.name ?? null;
+      const committed = await runAttempts(
+        { config, pools: this.runtime.pools, keys: this.runtime.keys },
+        targets,
+        { body, rawBody: text, stream, signal },
+        trace,
+      );
+      exchange.modelMapped = committed.target.model;
+      exchange.provider = committed.target.provider.name;
+      exchange.keyId = committed.key.id;
+      const elapsed = performance.now() - ctx.startedAt;
+      exchange.overheadMs = round(Math.max(0, elapsed - trace.upstreamMs));
+      exchange.ttfbMs = round(elapsed);
+      const headers = this.headers(ctx, committed, exchange.overheadMs);
+      if (stream) {
+        const status = await relayStream(res, committed, headers, signal, exchange);
+        logExchange(this.runtime, ctx, status);
+      } else {
+        this.sendBody(ctx, res, committed, exchange, headers);
+      }
+    } catch (error) {
+      if (signal.clientGone) {
+        exchange.error = error instanceof GatewayError ? error.toBody().error : { message: String(error) };
+        logExchange(this.runtime, ctx, CLIENT_CLOSED);
+      } else {
+        this.fail(ctx, res, error);
+      }
+    } finally {
+      signal.dispose();
+      res.off('close', onClose);
+      this.runtime.leave();
+    }
+  }
+
+  private parse(ctx: ExchangeContext, text: string): ChatRequestBody {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      // rawBody must stay valid JSON (the log splices it in as is, the pass-through resends it), so
+      // text that does not parse is kept apart, for the log to store as a string.
+      ctx.unparsedBody = text;
+      const blank = text.length === 0 || /^\s*$/.test(text);
+      throw new GatewayError(
+        'invalid_request',
+        blank
+          ? 'The request body is empty; send a JSON object.'
+          : `The request body is not valid JSON: ${(error as Error).message}`,
+      );
+    }
+    ctx.rawBody = text;
+    const issues = this.validate(parsed);
+    if (issues !== undefined) throw validationError(issues);
+    return parsed as ChatRequestBody;
+  }
+
+  private headers(ctx: ExchangeContext, committed: CommittedResponse, overheadMs: number): Record<string, string> {
+    const headers: Record<string, string> = {
+      'x-request-id': responseRequestId(ctx.headers, ctx.id),
+      'x-ai-proxy-provider': committed.target.provider.name,
+      'x-ai-proxy-model': committed.target.model,
+      'x-ai-proxy-key': committed.key.id,
+      'x-ai-proxy-overhead-ms': overheadMs.toFixed(2),
+    };
+    if (committed.droppedParams.length > 0) {
+      headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
+    }
+    return headers;
+  }
+
+  private sendBody(
+    ctx: ExchangeContext,
+    res: ServerResponse,
+    committed: CommittedResponse,
+    exchange: ExchangeInfo,
+    headers: Record<string, string>,
+  ): void {
+    let bytes = committed.body ?? Buffer.alloc(0);
+    const translate = committed.translator.translateResponse;
+    if (translate !== undefined) {
+      let upstream: unknown;
+      try {
+        upstream = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        const provider = committed.target.provider.name;
+        throw new GatewayError('upstream_error', `${provider} answered with a body that is not JSON.`, { provider });
+      }
+      bytes = Buffer.from(JSON.stringify(translate(upstream, committed.buildContext)));
+    }
+    exchange.responseBytes = bytes;
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(bytes.length);
+    res.writeHead(committed.status, headers);
+    res.end(bytes);
+    logExchange(this.runtime, ctx, committed.status);
+  }
+
+  /** Answers with the OpenAI error shape and logs the exchange. */
+  fail(ctx: ExchangeContext, res: ServerResponse, error: unknown): void {
+    const gatewayError =
+      error instanceof GatewayError
+        ? error
+        : new GatewayError('internal_error', 'Internal error in the gateway; see the process log for this request id.', {
+            cause: error,
+          });
+    if (gatewayError.code === 'internal_error') {
+      this.runtime.logger.error({ err: error, reqId: ctx.id }, 'unhandled error');
+    }
+    const body = gatewayError.toBody();
+    ctx.errorBody = body.error;
+    if (ctx.exchange !== undefined && ctx.exchange.error === null) ctx.exchange.error = body.error;
+    if (!res.headersSent && !res.destroyed) {
+      const text = JSON.stringify(body);
+      res.writeHead(gatewayError.status, {
+        ...gatewayError.headers,
+        'x-request-id': responseRequestId(ctx.headers, ctx.id),
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(text)),
+      });
+      res.end(text);
+    }
+    logExchange(this.runtime, ctx, gatewayError.status);
+  }
+}

@@ -1,0 +1,73 @@
+// What the gateway knows about one exchange, whichever way it came in (the fast chat path on
+// node:http or a Fastify route): enough to answer errors and write its request-log record.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AttemptRecord } from '../gateway/attempt-loop.js';
+
+export interface ExchangeInfo {
+  modelRequested: string | null;
+  modelMapped: string | null;
+  provider: string | null;
+  keyId: string | null;
+  stream: boolean;
+  attempts: AttemptRecord[];
+  ttfbMs: number | null;
+  overheadMs: number | null;
+  responseBytes: Buffer | undefined;
+  streamChunks: Buffer[] | undefined;
+  error: unknown;
+}
+
+export interface ExchangeContext {
+  id: string;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+  method: string;
+  /** The path without its query string. */
+  endpoint: string;
+  headers: IncomingHttpHeaders;
+  clientIp: string;
+  clientKeyHash: string | null;
+  /** The body as sent, when it parsed as JSON. */
+  rawBody: string | undefined;
+  /** A body that did not parse as JSON (or was blank), kept so the log can show what was sent. */
+  unparsedBody: string | undefined;
+  exchange: ExchangeInfo | undefined;
+  errorBody: unknown;
+  /** The record has been handed to the request log. */
+  logged: boolean;
+}
+
+export function newExchangeInfo(modelRequested: string | null, stream: boolean): ExchangeInfo {
+  return {
+    modelRequested,
+    modelMapped: null,
+    provider: null,
+    keyId: null,
+    stream,
+    attempts: [],
+    ttfbMs: null,
+    overheadMs: null,
+    responseBytes: undefined,
+    streamChunks: undefined,
+    error: null,
+  };
+}
+
+const SANE_ID = /^[\w.:-]{1,128}$/;
+
+/** The client's own x-request-id when it is a sane token, else undefined. */
+export function clientRequestId(headers: IncomingHttpHeaders): string | undefined {
+  const sent = headers['x-request-id'];
+  return typeof sent === 'string' && SANE_ID.test(sent) ? sent : undefined;
+}
+
+/** What the x-request-id response header says: the client's id if it sent one, else ours. */
+export function responseRequestId(headers: IncomingHttpHeaders, id: string): string {
+  return clientRequestId(headers) ?? id;
+}
+
+/** The path part of a request URL. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
