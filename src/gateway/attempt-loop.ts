@@ -2,7 +2,7 @@
 // request, one call; on a retryable failure another key, a bounded retry with backoff, then the next
 // target. A stream is committed only once its first byte is in hand, so it can still fall back.
 import type { Dispatcher } from 'undici';
-import type { Config, ProviderKey } from '../config/types.js';
+import type { Config, ProviderConfig, ProviderKey } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { KeyPools } from '../keys/key-pool.js';
 import type { Target } from '../routing/router.js';
@@ -60,9 +60,44 @@ export interface ExchangeTrace {
 
 type AttemptResult = { ok: true; response: CommittedResponse } | { ok: false; failure: AttemptFailure };
 
-function splitBaseUrl(baseUrl: string): { origin: string; basePath: string } {
-  const url = new URL(baseUrl);
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+interface Endpoint {
+  origin: string;
+  basePath: string;
+}
+
+// Per provider (a new Config makes new objects, so a reload is picked up): where to send, and the
+// fixed headers per key and stream flag, built once instead of on every request.
+const endpoints = new WeakMap<ProviderConfig, Endpoint>();
+const headerSets = new WeakMap<ProviderKey, Map<string, Record<string, string>>>();
+
+function endpointOf(provider: ProviderConfig): Endpoint {
+  let endpoint = endpoints.get(provider);
+  if (endpoint === undefined) {
+    const url = new URL(provider.baseUrl);
+    endpoint = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+    endpoints.set(provider, endpoint);
+  }
+  return endpoint;
+}
+
+function baseHeaders(provider: ProviderConfig, key: ProviderKey, stream: boolean): Record<string, string> {
+  let byProvider = headerSets.get(key);
+  if (byProvider === undefined) {
+    byProvider = new Map();
+    headerSets.set(key, byProvider);
+  }
+  const slot = `${provider.name}\u0000${stream ? 1 : 0}`;
+  let headers = byProvider.get(slot);
+  if (headers === undefined) {
+    headers = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+      ...provider.headers,
+    };
+    if (key.key !== '') headers[provider.auth.header] = provider.auth.prefix + key.key;
+    byProvider.set(slot, headers);
+  }
+  return headers;
 }
 
 async function readText(body: Dispatcher.ResponseData['body']): Promise<string> {
@@ -98,14 +133,10 @@ async function attemptOnce(
     rawBody: input.rawBody,
   };
   const request = translator.buildRequest(buildContext);
-  const { origin, basePath } = splitBaseUrl(provider.baseUrl);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: input.stream ? 'text/event-stream' : 'application/json',
-    ...provider.headers,
-    ...request.headers,
-  };
-  if (key.key !== '') headers[provider.auth.header] = provider.auth.prefix + key.key;
+  const { origin, basePath } = endpointOf(provider);
+  const fixed = baseHeaders(provider, key, input.stream);
+  // Translators rarely add headers; when they do, the shared set is copied, never changed.
+  const headers = Object.keys(request.headers).length === 0 ? fixed : { ...fixed, ...request.headers };
 
   let response: Dispatcher.ResponseData;
   try {
@@ -153,7 +184,10 @@ async function attemptOnce(
   };
   try {
     if (!input.stream) {
-      const bytes = Buffer.from(await body.arrayBuffer());
+      // Collected as they come: cheaper than arrayBuffer(), and a one-chunk body is not copied.
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       return { ok: true, response: { ...common, body: bytes } };
     }
     const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;

@@ -8,7 +8,7 @@ import { GatewayError } from '../errors.js';
 import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../gateway/attempt-loop.js';
 import { ExchangeSignal } from '../gateway/exchange-signal.js';
 import type { ChatRequestBody } from '../translators/types.js';
-import { presentedKey } from './client-auth.js';
+import { type ClientAuth, presentedKey } from './client-auth.js';
 import { type ChatValidator, compileChatValidator } from './chat-validator.js';
 import { type ExchangeContext, type ExchangeInfo, newExchangeInfo, pathOf, responseRequestId } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
@@ -38,6 +38,31 @@ function isJsonContentType(value: string | undefined): boolean {
   const semicolon = value.indexOf(';');
   const media = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
   return media === 'application/json';
+}
+
+const AUTH_CACHE = Symbol('ai-proxy.auth');
+
+interface AuthMemo {
+  auth: ClientAuth;
+  credential: string;
+  hash: string;
+}
+
+/**
+ * Verifies the client key once per connection: a keep-alive client sends the same header on
+ * every request, and hashing it each time was a visible share of the hot path. The memo lives on
+ * the socket, so it only ever holds what this same client sent; a reload (new ClientAuth) or a
+ * different header verifies afresh.
+ */
+function verifiedKeyHash(req: IncomingMessage, auth: ClientAuth): string | undefined {
+  const credential = req.headers.authorization ?? req.headers['x-api-key'];
+  const socket = req.socket as typeof req.socket & { [AUTH_CACHE]?: AuthMemo };
+  const memo = socket[AUTH_CACHE];
+  if (memo !== undefined && memo.auth === auth && memo.credential === credential) return memo.hash;
+  const key = presentedKey(req.headers);
+  const hash = key === undefined ? undefined : auth.verify(key);
+  if (hash !== undefined && typeof credential === 'string') socket[AUTH_CACHE] = { auth, credential, hash };
+  return hash;
 }
 
 export class ChatHandler {
@@ -98,12 +123,11 @@ export class ChatHandler {
       return new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance or in a moment.');
     }
     if (!state.auth.open) {
-      const key = presentedKey(req.headers);
-      const hash = key === undefined ? undefined : state.auth.verify(key);
+      const hash = verifiedKeyHash(req, state.auth);
       if (hash === undefined) {
         return new GatewayError(
           'invalid_api_key',
-          key === undefined
+          presentedKey(req.headers) === undefined
             ? 'No API key provided: send Authorization: Bearer YOUR_KEY or x-api-key: YOUR_KEY.'
             : 'Incorrect API key provided.',
         );
