@@ -120,7 +120,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env: Env = { ...readDotenv(cwd), ...(options.env ?? process.env) };
   const flags = options.flags ?? {};
   const configFile = findConfigFile(cwd, options.configPath ?? envString(env, 'CONFIG_PATH'));
-  const { file, keys: fileKeys } = configFile === undefined ? { file: {}, keys: [] } : readConfigFile(configFile);
+  const { file, keys: fileKeys } =
+    configFile === undefined ? { file: {}, keys: [] } : readConfigFile(configFile);
   const fileName = configFile ?? 'config';
   const warnings: string[] = [];
   for (const key of fileKeys) {

@@ -5,7 +5,7 @@
 // An AbortController per request measured about a fifth of the gateway's throughput on the hot
 // path (undici's AbortSignal handling); an emitter costs next to nothing.
 import { EventEmitter } from 'node:events';
-import { type AttemptFailure, TotalTimeoutError, failureFromError } from './failure.js';
+import { type AttemptFailure, failureFromError, TotalTimeoutError } from './failure.js';
 
 class ClientGoneError extends Error {
   constructor() {

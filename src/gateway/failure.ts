@@ -38,7 +38,8 @@ export class TotalTimeoutError extends Error {
 /** Turns a thrown transport error into a failure. `clientGone` wins: nobody is waiting. */
 export function failureFromError(error: unknown, clientGone: boolean): AttemptFailure {
   if (clientGone) return { kind: 'aborted', retryable: false, message: 'the client closed the connection' };
-  if (error instanceof TotalTimeoutError) return { kind: 'timeout', retryable: false, message: error.message };
+  if (error instanceof TotalTimeoutError)
+    return { kind: 'timeout', retryable: false, message: error.message };
   if (error instanceof undiciErrors.HeadersTimeoutError) {
     return { kind: 'timeout', retryable: true, message: 'no response headers within the first-byte timeout' };
   }

@@ -1,13 +1,24 @@
 // Serializes a batch of pending records and appends them to the day files (UTC), one append per
-// day. Used by the log worker, and in-thread where no worker can be started.
+// day. A record that cannot be serialized is reported and skipped, never the batch.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PendingRecord, serializeRecord } from './request-record.js';
 
-export async function writeBatch(requestsDir: string, batch: PendingRecord[], bodies: boolean): Promise<void> {
+export async function writeBatch(
+  requestsDir: string,
+  batch: PendingRecord[],
+  bodies: boolean,
+  onError?: (error: unknown) => void,
+): Promise<void> {
   const byDay = new Map<string, string[]>();
   for (const pending of batch) {
-    const line = serializeRecord(pending, bodies);
+    let line: string;
+    try {
+      line = serializeRecord(pending, bodies);
+    } catch (error) {
+      onError?.(error);
+      continue;
+    }
     const day = pending.base.time.slice(0, 10);
     let lines = byDay.get(day);
     if (lines === undefined) {

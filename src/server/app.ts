@@ -1,6 +1,6 @@
 // Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in OpenAI's shape, and
 // the request log for every /v1 exchange.
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -9,9 +9,9 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { GatewayError } from '../errors.js';
+import { ChatHandler, isChatRequest } from './chat-handler.js';
 import { presentedKey } from './client-auth.js';
 import { errorHandler, sendError, toGatewayError } from './error-handler.js';
-import { ChatHandler, isChatRequest } from './chat-handler.js';
 import { logExchange } from './exchange-log.js';
 import { contextFor } from './request-context.js';
 import { nextRequestId } from './request-id.js';
@@ -104,7 +104,10 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
       sendError(
         request,
         reply,
-        new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance or in a moment.'),
+        new GatewayError(
+          'shutting_down',
+          'The gateway is shutting down; retry on another instance or in a moment.',
+        ),
       );
       return;
     }

@@ -8,9 +8,15 @@ import { GatewayError } from '../errors.js';
 import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../gateway/attempt-loop.js';
 import { ExchangeSignal } from '../gateway/exchange-signal.js';
 import type { ChatRequestBody } from '../translators/types.js';
-import { type ClientAuth, presentedKey } from './client-auth.js';
 import { type ChatValidator, compileChatValidator } from './chat-validator.js';
-import { type ExchangeContext, type ExchangeInfo, newExchangeInfo, pathOf, responseRequestId } from './exchange-context.js';
+import { type ClientAuth, presentedKey } from './client-auth.js';
+import {
+  type ExchangeContext,
+  type ExchangeInfo,
+  newExchangeInfo,
+  pathOf,
+  responseRequestId,
+} from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
 import { nextRequestId } from './request-id.js';
 import { CLIENT_CLOSED, relayStream } from './routes/relay-stream.js';
@@ -29,7 +35,7 @@ export function isChatRequest(req: IncomingMessage): boolean {
   return (
     req.method === 'POST' &&
     url.startsWith(CHAT_PATH) &&
-    (url.length === CHAT_PATH.length || url.charCodeAt(CHAT_PATH.length) === 63 /* ? */)
+    (url.length === CHAT_PATH.length || url.charCodeAt(CHAT_PATH.length) === 63) /* ? */
   );
 }
 
@@ -104,7 +110,11 @@ export class ChatHandler {
       if (size > limit) {
         tooLarge = true;
         res.setHeader('connection', 'close');
-        this.fail(ctx, res, new GatewayError('body_too_large', 'The request body is larger than the configured body_limit.'));
+        this.fail(
+          ctx,
+          res,
+          new GatewayError('body_too_large', 'The request body is larger than the configured body_limit.'),
+        );
         return;
       }
       chunks.push(chunk);
@@ -120,7 +130,10 @@ export class ChatHandler {
   private admit(ctx: ExchangeContext, req: IncomingMessage): GatewayError | undefined {
     const { state } = this.runtime;
     if (this.runtime.closing) {
-      return new GatewayError('shutting_down', 'The gateway is shutting down; retry on another instance or in a moment.');
+      return new GatewayError(
+        'shutting_down',
+        'The gateway is shutting down; retry on another instance or in a moment.',
+      );
     }
     if (!state.auth.open) {
       const hash = verifiedKeyHash(req, state.auth);
@@ -136,8 +149,12 @@ export class ChatHandler {
     }
     const contentType = req.headers['content-type'];
     if (!isJsonContentType(contentType)) {
-      const media = contentType === undefined ? 'no content type' : JSON.stringify(contentType.split(';')[0]?.trim());
-      return new GatewayError('unsupported_media_type', `Send the request body as application/json, not ${media}.`);
+      const media =
+        contentType === undefined ? 'no content type' : JSON.stringify(contentType.split(';')[0]?.trim());
+      return new GatewayError(
+        'unsupported_media_type',
+        `Send the request body as application/json, not ${media}.`,
+      );
     }
     const declared = Number(req.headers['content-length']);
     if (declared > state.config.bodyLimitBytes) {
@@ -225,7 +242,11 @@ export class ChatHandler {
     return parsed as ChatRequestBody;
   }
 
-  private headers(ctx: ExchangeContext, committed: CommittedResponse, overheadMs: number): Record<string, string> {
+  private headers(
+    ctx: ExchangeContext,
+    committed: CommittedResponse,
+    overheadMs: number,
+  ): Record<string, string> {
     const headers: Record<string, string> = {
       'x-request-id': responseRequestId(ctx.headers, ctx.id),
       'x-ai-proxy-provider': committed.target.provider.name,
@@ -254,7 +275,9 @@ export class ChatHandler {
         upstream = JSON.parse(bytes.toString('utf8'));
       } catch {
         const provider = committed.target.provider.name;
-        throw new GatewayError('upstream_error', `${provider} answered with a body that is not JSON.`, { provider });
+        throw new GatewayError('upstream_error', `${provider} answered with a body that is not JSON.`, {
+          provider,
+        });
       }
       bytes = Buffer.from(JSON.stringify(translate(upstream, committed.buildContext)));
     }
@@ -271,9 +294,13 @@ export class ChatHandler {
     const gatewayError =
       error instanceof GatewayError
         ? error
-        : new GatewayError('internal_error', 'Internal error in the gateway; see the process log for this request id.', {
-            cause: error,
-          });
+        : new GatewayError(
+            'internal_error',
+            'Internal error in the gateway; see the process log for this request id.',
+            {
+              cause: error,
+            },
+          );
     if (gatewayError.code === 'internal_error') {
       this.runtime.logger.error({ err: error, reqId: ctx.id }, 'unhandled error');
     }

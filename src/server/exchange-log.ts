@@ -1,7 +1,7 @@
 // Hands a finished exchange to the request log. Only an object is built here; serializing happens
 // in the log's flush, after the response is out.
 import type { PendingRecord } from '../logs/request-record.js';
-import { type ExchangeContext, clientRequestId } from './exchange-context.js';
+import { clientRequestId, type ExchangeContext } from './exchange-context.js';
 import type { Runtime } from './runtime.js';
 
 function header(ctx: ExchangeContext, name: string): string | null {

@@ -16,4 +16,3 @@ export function checkExposure(config: Config): void {
     );
   }
 }
-

@@ -7,9 +7,10 @@ import { createProcessLogger } from '../logs/process-logger.js';
 import { buildApp } from './app.js';
 import { checkExposure } from './exposure.js';
 
-export { StartupError, checkExposure } from './exposure.js';
-import { Runtime } from './runtime.js';
+export { checkExposure, StartupError } from './exposure.js';
+
 import type { FastifyInstance } from 'fastify';
+import { Runtime } from './runtime.js';
 
 export interface StartOptions extends LoadOptions {
   /** Where process logs go (stdout by default); tests capture them. */

@@ -44,7 +44,11 @@ function pickIssue(issues: ValidationIssue[]): ValidationIssue | undefined {
 export function validationError(issues: ValidationIssue[]): GatewayError {
   const issue = pickIssue(issues);
   const param = issue === undefined ? '' : paramOf(issue);
-  return new GatewayError('invalid_request', issue === undefined ? 'Invalid request body.' : describe(issue, param), {
-    param: param === '' ? null : param,
-  });
+  return new GatewayError(
+    'invalid_request',
+    issue === undefined ? 'Invalid request body.' : describe(issue, param),
+    {
+      param: param === '' ? null : param,
+    },
+  );
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderEmulator } from '../support/emulator.js';
-import { type TestGateway, startTestGateway } from '../support/gateway.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 describe('chat completions through an OpenAI-protocol provider', () => {
   let upstream: ProviderEmulator;
@@ -92,6 +92,6 @@ describe('chat completions through an OpenAI-protocol provider', () => {
       '{"location":"Paris"}',
       '{"tz":"CET"}',
     ]);
-    expect((upstream.requests[1]?.body as { tools: unknown[] }).tools).toEqual(tools);
+    expect((upstream.requests[1]!.body as { tools: unknown[] }).tools).toEqual(tools);
   });
 });

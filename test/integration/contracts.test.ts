@@ -58,7 +58,7 @@ describe('C000: API_KEYS and OPENROUTER_API_KEY in .env, a model mapping in conf
     expect(completion.choices[0]?.message.content).toContain('openai/gpt-4');
     const seen = openrouter.requests.at(-1);
     expect(seen?.path).toBe('/api/v1/chat/completions');
-    expect((seen?.body as { model: string }).model).toBe('openai/gpt-4');
+    expect((seen!.body as { model: string }).model).toBe('openai/gpt-4');
     expect(seen?.headers.authorization).toBe('Bearer sk-or-v1-c000-secret');
   });
 

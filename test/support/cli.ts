@@ -15,9 +15,15 @@ function baseEnv(env: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env };
 }
 
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: baseEnv(options.env ?? {}) });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: baseEnv(options.env ?? {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -46,8 +52,14 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnServe(args: string[], options: { cwd: string; env?: Record<string, string> }): ServeProcess {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: options.cwd, env: baseEnv(options.env ?? {}) });
+export function spawnServe(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): ServeProcess {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    cwd: options.cwd,
+    env: baseEnv(options.env ?? {}),
+  });
   const stdoutLines: string[] = [];
   let stderr = '';
   let partial = '';

@@ -33,17 +33,26 @@ describe('configuration sources and precedence', () => {
     });
     expect(loadConfig({ cwd: dir, env: {} }).port).toBe(9001);
     expect(loadConfig({ cwd: dir, env: { CONFIG_PATH: 'config.json' } }).port).toBe(9002);
-    expect(loadConfig({ cwd: dir, env: { CONFIG_PATH: 'config.json' }, configPath: 'other.yaml' }).port).toBe(9003);
+    expect(loadConfig({ cwd: dir, env: { CONFIG_PATH: 'config.json' }, configPath: 'other.yaml' }).port).toBe(
+      9003,
+    );
   });
 
   it('layers file < .env < environment < flags', () => {
-    const dir = dirWith({ 'config.yml': 'port: 9001\nhost: 127.0.0.2\nlog_level: error\n', '.env': 'PORT=9002\nHOST=127.0.0.3\n' });
+    const dir = dirWith({
+      'config.yml': 'port: 9001\nhost: 127.0.0.2\nlog_level: error\n',
+      '.env': 'PORT=9002\nHOST=127.0.0.3\n',
+    });
     expect(loadConfig({ cwd: dir, env: {} }).port).toBe(9002);
     const fromEnv = loadConfig({ cwd: dir, env: { PORT: '9004' } });
     expect(fromEnv.port).toBe(9004);
     expect(fromEnv.host).toBe('127.0.0.3');
     expect(fromEnv.log.level).toBe('error');
-    const fromFlags = loadConfig({ cwd: dir, env: { PORT: '9004', LOG_LEVEL: 'WARNING' }, flags: { port: 9005, logLevel: 'Debug' } });
+    const fromFlags = loadConfig({
+      cwd: dir,
+      env: { PORT: '9004', LOG_LEVEL: 'WARNING' },
+      flags: { port: 9005, logLevel: 'Debug' },
+    });
     expect(fromFlags.port).toBe(9005);
     expect(fromFlags.log.level).toBe('debug');
   });
@@ -96,8 +105,20 @@ describe('configuration sources and precedence', () => {
       model_usage_gap_percentage: 5,
       'auto-models': ['gpt-3.5-turbo:free', 'gemini-pro'],
       provider_keys: [
-        { provider: 'openrouter', key: ['key1', 'key2'], max_request_day: 1500, max_token_min: 150000, max_request_min: 15 },
-        { provider: 'gemini', key: ['key1', 'key2'], max_request_day: 1500, max_token_min: 150000, max_request_min: 15 },
+        {
+          provider: 'openrouter',
+          key: ['key1', 'key2'],
+          max_request_day: 1500,
+          max_token_min: 150000,
+          max_request_min: 15,
+        },
+        {
+          provider: 'gemini',
+          key: ['key1', 'key2'],
+          max_request_day: 1500,
+          max_token_min: 150000,
+          max_request_min: 15,
+        },
       ],
     };
     const config = loadConfig({ cwd: dirWith({ 'config.json': JSON.stringify(seed) }), env: {} });
@@ -115,7 +136,8 @@ describe('configuration sources and precedence', () => {
   it('keeps model_mappings in file order, split into exact keys and wildcards', () => {
     const config = loadConfig({
       cwd: dirWith({
-        'config.yml': 'model_mappings:\n  "gpt-4": "openai/gpt-4"\n  "claude-*": "openrouter:anthropic/claude-*"\n  "fast": ["groq:llama3-8b-8192", "openai:gpt-4o-mini"]\n  "*": "openrouter:*"\n',
+        'config.yml':
+          'model_mappings:\n  "gpt-4": "openai/gpt-4"\n  "claude-*": "openrouter:anthropic/claude-*"\n  "fast": ["groq:llama3-8b-8192", "openai:gpt-4o-mini"]\n  "*": "openrouter:*"\n',
       }),
       env: {},
     });
@@ -134,7 +156,12 @@ describe('configuration sources and precedence', () => {
       env: { MY_VLLM_API_KEY: 'local-key' },
     });
     const custom = config.providers.get('my-vllm');
-    expect(custom).toMatchObject({ protocol: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', configured: true, builtin: false });
+    expect(custom).toMatchObject({
+      protocol: 'openai',
+      baseUrl: 'http://127.0.0.1:8000/v1',
+      configured: true,
+      builtin: false,
+    });
     expect(custom?.keys.map((k) => k.key)).toEqual(['local-key']);
   });
 });
@@ -143,7 +170,9 @@ describe('configuration errors name the source, the key and what was expected', 
   it('a wrong type in the file', () => {
     const dir = dirWith({ 'config.yml': 'timeouts:\n  connect_ms: soon\n' });
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrowError(ConfigError);
-    expect(() => loadConfig({ cwd: dir, env: {} })).toThrowError(/config\.yml: timeouts\.connect_ms: .*expected number/);
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrowError(
+      /config\.yml: timeouts\.connect_ms: .*expected number/,
+    );
   });
 
   it('unparseable YAML names the file', () => {
@@ -167,9 +196,9 @@ describe('configuration errors name the source, the key and what was expected', 
     expect(() => loadConfig({ cwd: dirWith({}), env: { PROVIDERS_PRIORITY: 'openai,nosuch' } })).toThrowError(
       /PROVIDERS_PRIORITY: unknown provider "nosuch"/,
     );
-    expect(() => loadConfig({ cwd: dirWith({ 'config.yml': 'default_provider: nosuch\n' }), env: {} })).toThrowError(
-      /default_provider: unknown provider "nosuch"/,
-    );
+    expect(() =>
+      loadConfig({ cwd: dirWith({ 'config.yml': 'default_provider: nosuch\n' }), env: {} }),
+    ).toThrowError(/default_provider: unknown provider "nosuch"/);
   });
 
   it('a custom provider without a base URL', () => {

@@ -49,7 +49,10 @@ describe('routing rules, first rule wins (SPEC §4)', () => {
   });
 
   it('rule 3: exact mappings; a bare value goes to the default provider; a list is a chain', () => {
-    const r = router(all, 'model_mappings:\n  gpt-4: openai/gpt-4\n  fast: [groq:llama3-8b-8192, "openai:gpt-4o-mini"]\n  "gpt-4o": "*"\n');
+    const r = router(
+      all,
+      'model_mappings:\n  gpt-4: openai/gpt-4\n  fast: [groq:llama3-8b-8192, "openai:gpt-4o-mini"]\n  "gpt-4o": "*"\n',
+    );
     expect(pairs(r.resolve('gpt-4'))).toEqual(['openrouter:openai/gpt-4']);
     expect(pairs(r.resolve('fast'))).toEqual(['groq:llama3-8b-8192', 'openai:gpt-4o-mini']);
     expect(r.resolve('fast')[0]?.rule).toBe('alias');
@@ -59,7 +62,8 @@ describe('routing rules, first rule wins (SPEC §4)', () => {
     const config = loadConfig({ cwd: makeTempDir(), env: all });
     const openai = config.providers.get('openai')!;
     const r = new Router(config, {
-      catalog: (model) => (model === 'cat-model' ? [{ provider: openai, model: 'from-catalog', rule: 'catalog' }] : undefined),
+      catalog: (model) =>
+        model === 'cat-model' ? [{ provider: openai, model: 'from-catalog', rule: 'catalog' }] : undefined,
     });
     expect(pairs(r.resolve('cat-model'))).toEqual(['openai:from-catalog']);
   });
@@ -76,7 +80,12 @@ describe('routing rules, first rule wins (SPEC §4)', () => {
   });
 
   it('rule 6: name families for configured providers only', () => {
-    const r = router({ OPENAI_API_KEY: 'o', ANTHROPIC_API_KEY: 'a', GEMINI_API_KEY: 'g', COHERE_API_KEY: 'c' });
+    const r = router({
+      OPENAI_API_KEY: 'o',
+      ANTHROPIC_API_KEY: 'a',
+      GEMINI_API_KEY: 'g',
+      COHERE_API_KEY: 'c',
+    });
     expect(pairs(r.resolve('gpt-4o-mini'))).toEqual(['openai:gpt-4o-mini']);
     expect(pairs(r.resolve('o3-mini'))).toEqual(['openai:o3-mini']);
     expect(pairs(r.resolve('chatgpt-4o-latest'))).toEqual(['openai:chatgpt-4o-latest']);
@@ -144,9 +153,14 @@ describe('routing rules, first rule wins (SPEC §4)', () => {
   it('auto-model: the auto-models list in order, providers with headroom first', () => {
     const dir = makeTempDir();
     dirs.push(dir);
-    writeFiles(dir, { 'config.json': JSON.stringify({ 'auto-models': ['gpt-3.5-turbo:free', 'gemini-pro'] }) });
+    writeFiles(dir, {
+      'config.json': JSON.stringify({ 'auto-models': ['gpt-3.5-turbo:free', 'gemini-pro'] }),
+    });
     const config = loadConfig({ cwd: dir, env: { OPENROUTER_API_KEY: 'r', GEMINI_API_KEY: 'g' } });
-    expect(pairs(new Router(config).resolve('auto-model'))).toEqual(['openrouter:gpt-3.5-turbo:free', 'gemini:gemini-pro']);
+    expect(pairs(new Router(config).resolve('auto-model'))).toEqual([
+      'openrouter:gpt-3.5-turbo:free',
+      'gemini:gemini-pro',
+    ]);
     const busy = new Router(config, { hasHeadroom: (p) => p.name !== 'openrouter' });
     expect(pairs(busy.resolve('auto'))).toEqual(['gemini:gemini-pro', 'openrouter:gpt-3.5-turbo:free']);
   });

@@ -14,9 +14,13 @@ export function registerChatRoute(app: FastifyInstance, chat: ChatHandler): void
     url: CHAT_PATH,
     schema: { hide: true },
     handler: async (request) => {
-      throw new GatewayError('method_not_allowed', `Invalid method for URL (${request.method} ${CHAT_PATH}): use POST.`, {
-        headers: { allow: 'POST' },
-      });
+      throw new GatewayError(
+        'method_not_allowed',
+        `Invalid method for URL (${request.method} ${CHAT_PATH}): use POST.`,
+        {
+          headers: { allow: 'POST' },
+        },
+      );
     },
   });
 

@@ -40,9 +40,7 @@ export function healthReport(runtime: Runtime) {
 }
 
 export function registerHealthRoute(app: FastifyInstance, runtime: Runtime): void {
-  app.get(
-    '/health',
-    { schema: { summary: 'Liveness and readiness', tags: ['Gateway'] } },
-    async () => healthReport(runtime),
+  app.get('/health', { schema: { summary: 'Liveness and readiness', tags: ['Gateway'] } }, async () =>
+    healthReport(runtime),
   );
 }
