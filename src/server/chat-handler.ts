@@ -11,10 +11,10 @@ import type { ChatRequestBody } from '../translators/types.js';
 import { type ChatValidator, compileChatValidator } from './chat-validator.js';
 import { type ClientAuth, presentedKey } from './client-auth.js';
 import {
+  createContext,
   type ExchangeContext,
   type ExchangeInfo,
   newExchangeInfo,
-  pathOf,
   responseRequestId,
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
@@ -78,20 +78,13 @@ export class ChatHandler {
 
   /** The fast path: everything Fastify would do for this route, done here once. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const ctx: ExchangeContext = {
-      id: nextRequestId(),
-      startedAt: performance.now(),
-      method: 'POST',
-      endpoint: pathOf(req.url ?? CHAT_PATH),
-      headers: req.headers,
-      clientIp: req.socket.remoteAddress ?? '',
-      clientKeyHash: null,
-      rawBody: undefined,
-      unparsedBody: undefined,
-      exchange: undefined,
-      errorBody: undefined,
-      logged: false,
-    };
+    const ctx = createContext(
+      nextRequestId(),
+      'POST',
+      req.url ?? CHAT_PATH,
+      req.headers,
+      req.socket.remoteAddress ?? '',
+    );
     const early = this.admit(ctx, req);
     if (early !== undefined) {
       // Nothing more will be read: close the connection rather than drain an unwanted body.

@@ -37,6 +37,30 @@ export interface ExchangeContext {
   logged: boolean;
 }
 
+/** A fresh context for a request that has just arrived. */
+export function createContext(
+  id: string,
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  clientIp: string,
+): ExchangeContext {
+  return {
+    id,
+    startedAt: performance.now(),
+    method,
+    endpoint: pathOf(url),
+    headers,
+    clientIp,
+    clientKeyHash: null,
+    rawBody: undefined,
+    unparsedBody: undefined,
+    exchange: undefined,
+    errorBody: undefined,
+    logged: false,
+  };
+}
+
 export function newExchangeInfo(modelRequested: string | null, stream: boolean): ExchangeInfo {
   return {
     modelRequested,
