@@ -1,7 +1,6 @@
 // The attempt loop: for each target in order, a key from the pool, the translator's upstream
 // request, one call; on a retryable failure another key, a bounded retry with backoff, then the next
 // target. A stream is committed only once its first byte is in hand, so it can still fall back.
-import type { Dispatcher } from 'undici';
 import type { Config, ProviderConfig, ProviderKey } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { KeyPools } from '../keys/key-pool.js';
@@ -10,6 +9,7 @@ import { chatTranslatorFor } from '../translators/index.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
 import { type ExchangeSignal, sleep } from './exchange-signal.js';
 import { type AttemptFailure, failureFromError, parseRetryAfter, RETRYABLE_STATUSES } from './failure.js';
+import { UpstreamCall } from './upstream-call.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface AttemptRecord {
@@ -39,11 +39,11 @@ export interface CommittedResponse {
   droppedParams: string[];
   /** Non-stream: the whole upstream body. */
   body?: Buffer;
-  /** Stream: the first chunk and the rest still to read. */
+  /** Stream: the first chunk, and the call that delivers the rest to an attached sink. */
   firstChunk?: Buffer;
-  rest?: AsyncIterator<Buffer>;
-  /** Ends the upstream body early (client gone mid-stream). */
-  abortBody: () => void;
+  call?: UpstreamCall;
+  /** Stops listening to the exchange signal once the body is done with. */
+  release: () => void;
 }
 
 export interface AttemptDeps {
@@ -100,14 +100,6 @@ function baseHeaders(provider: ProviderConfig, key: ProviderKey, stream: boolean
   return headers;
 }
 
-async function readText(body: Dispatcher.ResponseData['body']): Promise<string> {
-  try {
-    return await body.text();
-  } catch {
-    return '';
-  }
-}
-
 /**
  * Some providers echo the key they refused ("Incorrect API key provided: sk-…"). The upstream's
  * message is passed to the client and logged, so the key is replaced by its non-secret id first.
@@ -138,69 +130,63 @@ async function attemptOnce(
   // Translators rarely add headers; when they do, the shared set is copied, never changed.
   const headers = Object.keys(request.headers).length === 0 ? fixed : { ...fixed, ...request.headers };
 
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await deps.pools.get(origin).request({
+  const call = new UpstreamCall(input.stream);
+  // The exchange signal (client gone, total timeout) cancels the call in flight.
+  const onAbort = () => call.abort(input.signal.reason as Error);
+  if (input.signal.aborted) onAbort();
+  else input.signal.once('abort', onAbort);
+  deps.pools.get(origin).dispatch(
+    {
       method: 'POST',
       path: basePath + request.path,
       headers,
       body: request.body,
-      signal: input.signal,
       headersTimeout: deps.config.timeouts.firstByteMs,
       bodyTimeout: deps.config.timeouts.idleMs,
-    });
-  } catch (error) {
-    return { ok: false, failure: input.signal.failure() ?? failureFromError(error, false) };
-  }
+    },
+    call,
+  );
+  const outcome = await call.ready;
 
-  const { statusCode, body } = response;
-  const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
-  if (statusCode < 200 || statusCode >= 300) {
-    const text = await readText(body);
-    const detail = translator.parseError(statusCode, text);
+  if (outcome.kind === 'error') {
+    input.signal.off('abort', onAbort);
+    const failure = input.signal.failure() ?? failureFromError(outcome.error, false);
+    // Headers came but the body broke before its first byte: still a fallback case.
+    const kind = failure.kind === 'connect' && call.answered ? 'stream' : failure.kind;
+    return { ok: false, failure: { ...failure, kind } };
+  }
+  if (outcome.status < 200 || outcome.status >= 300) {
+    input.signal.off('abort', onAbort);
+    const body = outcome.kind === 'answer' ? outcome.body : outcome.chunk;
+    const detail = translator.parseError(outcome.status, body.toString('utf8'));
     return {
       ok: false,
       failure: {
         kind: 'status',
-        status: statusCode,
-        retryable: RETRYABLE_STATUSES.has(statusCode),
+        status: outcome.status,
+        retryable: RETRYABLE_STATUSES.has(outcome.status),
         message: redactKey(detail.message, key),
-        retryAfterMs: parseRetryAfter(responseHeaders['retry-after']),
+        retryAfterMs: parseRetryAfter(outcome.headers['retry-after']),
         upstreamType: detail.type,
         upstreamCode: detail.code,
       },
     };
   }
-
   const common = {
     target,
     key,
     translator,
     buildContext,
-    status: statusCode,
-    headers: responseHeaders,
+    status: outcome.status,
+    headers: outcome.headers,
     droppedParams: request.droppedParams,
-    abortBody: () => body.destroy(),
+    release: () => input.signal.off('abort', onAbort),
   };
-  try {
-    if (!input.stream) {
-      // Collected as they come: cheaper than arrayBuffer(), and a one-chunk body is not copied.
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) chunks.push(chunk as Buffer);
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      return { ok: true, response: { ...common, body: bytes } };
-    }
-    const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const first = await iterator.next();
-    return {
-      ok: true,
-      response: { ...common, firstChunk: first.done ? Buffer.alloc(0) : first.value, rest: iterator },
-    };
-  } catch (error) {
-    body.destroy();
-    const failure = input.signal.failure() ?? failureFromError(error, false);
-    return { ok: false, failure: { ...failure, kind: failure.kind === 'connect' ? 'stream' : failure.kind } };
+  if (outcome.kind === 'answer') {
+    input.signal.off('abort', onAbort);
+    return { ok: true, response: { ...common, body: outcome.body } };
   }
+  return { ok: true, response: { ...common, firstChunk: outcome.chunk, call } };
 }
 
 function backoffMs(config: Config, retry: number): number {
