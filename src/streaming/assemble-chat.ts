@@ -68,9 +68,32 @@ function applyDelta(acc: ChoiceAcc, delta: Record<string, unknown>): void {
   }
 }
 
+/**
+ * Every data payload parsed: all in one JSON.parse of an array when they are all JSON (one call
+ * instead of one per event, a measured saving on the log path), else one by one, skipping the bad.
+ */
+function parsePayloads(payloads: string[]): unknown[] {
+  if (payloads.length === 0) return [];
+  try {
+    return JSON.parse(`[${payloads.join(',')}]`) as unknown[];
+  } catch {
+    const parsed: unknown[] = [];
+    for (const payload of payloads) {
+      try {
+        parsed.push(JSON.parse(payload));
+      } catch {
+        // a payload that is not JSON carries nothing to assemble
+      }
+    }
+    return parsed;
+  }
+}
+
 export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
+  // The whole stream is here: decode it once rather than chunk by chunk.
   const parser = new SseParser();
-  const events = chunks.flatMap((chunk) => parser.push(chunk));
+  const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const events = parser.push(whole.toString('utf8'));
   events.push(...parser.end());
   const choices = new Map<number, ChoiceAcc>();
   let head: Record<string, unknown> | undefined;
@@ -78,17 +101,12 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
   let error: unknown;
   let done = false;
 
+  const payloads: string[] = [];
   for (const event of events) {
-    if (event.data === '[DONE]') {
-      done = true;
-      continue;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(event.data);
-    } catch {
-      continue;
-    }
+    if (event.data === '[DONE]') done = true;
+    else payloads.push(event.data);
+  }
+  for (const parsed of parsePayloads(payloads)) {
     const chunk = asRecord(parsed);
     if (chunk === undefined) continue;
     if (chunk.error !== undefined) {

@@ -26,10 +26,24 @@ export function relayStream(
   exchange.streamChunks = chunks;
   const translator = committed.translator.createStreamTranslator?.(committed.buildContext);
   const call = committed.call;
-  /** Writes a chunk; false when the client's buffer is full. */
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+  /**
+   * Writes a chunk; false when the client's buffer is full. Chunks that arrive in the same tick
+   * (one socket read often holds several SSE events) leave in one write: corked until the next
+   * tick, which costs microseconds and saves a system call per event.
+   */
   const emit = (chunk: Buffer | undefined): boolean => {
     if (chunk === undefined || chunk.length === 0 || res.destroyed) return true;
     chunks.push(chunk);
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     return res.write(chunk);
   };
 
