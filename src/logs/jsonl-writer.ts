@@ -4,6 +4,9 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PendingRecord, serializeRecord } from './request-record.js';
 
+/** Folders already created by this process: one mkdir each, not one per batch. */
+const madeDirs = new Set<string>();
+
 export async function writeBatch(
   requestsDir: string,
   batch: PendingRecord[],
@@ -27,6 +30,20 @@ export async function writeBatch(
     }
     lines.push(line);
   }
-  await mkdir(requestsDir, { recursive: true });
-  for (const [day, lines] of byDay) await appendFile(join(requestsDir, `${day}.jsonl`), lines.join(''));
+  if (!madeDirs.has(requestsDir)) {
+    await mkdir(requestsDir, { recursive: true });
+    madeDirs.add(requestsDir);
+  }
+  for (const [day, lines] of byDay) {
+    const path = join(requestsDir, `${day}.jsonl`);
+    const text = lines.join('');
+    try {
+      await appendFile(path, text);
+    } catch (error) {
+      // The folder was removed while running (a clean-up job, say): make it again, once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(requestsDir, { recursive: true });
+      await appendFile(path, text);
+    }
+  }
 }
