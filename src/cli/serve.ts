@@ -5,6 +5,8 @@ import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
+import { loadConfig } from '../config/load.js';
+import { loadServerIdentity } from '../logs/server-identity.js';
 import type { RunningGateway } from '../server/start.js';
 import { configFailure } from './config-check.js';
 import { parseInteger } from './parse.js';
@@ -73,6 +75,13 @@ function runPrimary(workers: number): void {
 
 export async function runServe(options: ServeOptions): Promise<void> {
   if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
+    // The server id is made once here, so the workers do not race to create different ones.
+    try {
+      const config = loadConfig({ configPath: options.config, flags: { logLevel: options.logLevel } });
+      loadServerIdentity(config.log.dir, config.serverId);
+    } catch (error) {
+      configFailure(error);
+    }
     runPrimary(options.workers ?? 1);
     return;
   }

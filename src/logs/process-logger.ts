@@ -16,7 +16,7 @@ const LABEL: Record<string, string> = { warn: 'warning', fatal: 'critical' };
 export function createProcessLogger(level: LogLevelName, destination?: DestinationStream): Logger {
   const options = {
     level: PINO_LEVEL[level],
-    base: { service: 'ai-proxy' },
+    base: { service: 'ai-proxy', pid: process.pid },
     formatters: { level: (label: string) => ({ level: LABEL[label] ?? label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Belt and braces: even a careless log call cannot print credentials.

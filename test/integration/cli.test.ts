@@ -200,3 +200,26 @@ describe('ai-proxy CLI', () => {
     expect(watched.model).toBe('o3-mini');
   });
 });
+
+describe('serve --workers', () => {
+  it('runs N worker processes on one port and stops them all on SIGTERM', async () => {
+    const dir = folder({ '.env': `API_KEYS=k\nOPENAI_API_KEY=sk-x\nOPENAI_BASE_URL=${upstream.url}/v1\n` });
+    const port = await freePort();
+    const server = spawnServe(['--port', String(port), '--workers', '2'], { cwd: dir });
+    servers.push(server);
+    const listening = () => server.stdoutLines.filter((l) => l.includes('ai-proxy listening'));
+    await server.waitForLine((line) => line.includes('ai-proxy listening') && listening().length >= 2);
+    const pids = new Set(listening().map((l) => (JSON.parse(l) as { pid: number }).pid));
+    expect(pids.size).toBe(2);
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', maxRetries: 0 });
+    for (let i = 0; i < 4; i++) {
+      const answer = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(answer.choices[0]?.message.content).toContain('gpt-4o');
+    }
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(readRequestLog(join(dir, 'logs')).length).toBe(4);
+  });
+});
