@@ -8,8 +8,8 @@ import { ProviderEmulator } from '../support/emulator.js';
 import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const OPENAI_KEY = 'sk-errors-openai-secret-0001';
-const ANTHROPIC_KEY = 'sk-ant-errors-secret-0002';
-const SECRETS = [OPENAI_KEY, ANTHROPIC_KEY, CLIENT_KEY];
+const COHERE_KEY = 'co-errors-secret-0002';
+const SECRETS = [OPENAI_KEY, COHERE_KEY, CLIENT_KEY];
 const HI = [{ role: 'user' as const, content: 'Hi' }];
 
 /** What a client saw of a failed call, from the SDK or from fetch. */
@@ -427,7 +427,8 @@ describe('errors', () => {
     let own: TestGateway;
     beforeAll(async () => {
       own = await startTestGateway({
-        env: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: upstream.url },
+        // Cohere stays untranslated for now; Anthropic has its translator (anthropic.test.ts).
+        env: { COHERE_API_KEY: COHERE_KEY, COHERE_BASE_URL: upstream.url },
       });
       processLogs.push(own.processLog);
     });
@@ -435,12 +436,12 @@ describe('errors', () => {
       await own?.stop();
     });
 
-    it('an anthropic-protocol model: a clear 501', async () => {
+    it('a cohere-protocol model: a clear 501', async () => {
       const observed = await sdkFailure(
-        own.client().chat.completions.create({ model: 'claude-3-haiku', messages: HI }),
+        own.client().chat.completions.create({ model: 'command-r', messages: HI }),
       );
       const error = expectOpenAIError(observed, 501, { type: 'api_error', code: 'unsupported_protocol' });
-      expect(error.message).toMatch(/anthropic/);
+      expect(error.message).toMatch(/cohere/);
       expect(upstream.requests).toHaveLength(0);
     });
   });

@@ -1,0 +1,104 @@
+// Anthropic Messages answer → OpenAI chat.completion, plus the pieces the stream shares: finish
+// reasons, usage and errors (shared/reference/wire-formats.md §2.5, §2.7).
+import { openAIErrorDetail } from './openai-passthrough.js';
+import type { UpstreamErrorDetail } from './types.js';
+
+const FINISH_REASONS: Record<string, string> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  pause_turn: 'stop',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  tool_use: 'tool_calls',
+  refusal: 'content_filter',
+};
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function finishReasonOf(stopReason: unknown): string {
+  return typeof stopReason === 'string' ? (FINISH_REASONS[stopReason] ?? 'stop') : 'stop';
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+export interface OpenAIUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+/** Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all. */
+export function usageOf(usage: unknown): OpenAIUsage {
+  const u = isRecord(usage) ? usage : {};
+  const cached = count(u.cache_read_input_tokens);
+  const prompt = count(u.input_tokens) + count(u.cache_creation_input_tokens) + cached;
+  const completion = count(u.output_tokens);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+  };
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export function translateAnthropicResponse(upstream: unknown): unknown {
+  const message = isRecord(upstream) ? upstream : {};
+  const blocks = Array.isArray(message.content) ? message.content : [];
+  let text = '';
+  const toolCalls: unknown[] = [];
+  for (const block of blocks) {
+    if (!isRecord(block)) continue;
+    if (block.type === 'text' && typeof block.text === 'string') text += block.text;
+    else if (block.type === 'tool_use') {
+      toolCalls.push({
+        id: block.id,
+        type: 'function',
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
+    }
+    // thinking / redacted_thinking and server-tool blocks have no OpenAI field: left out.
+  }
+  const out: Record<string, unknown> = {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+    refusal: null,
+  };
+  if (toolCalls.length > 0) out.tool_calls = toolCalls;
+  return {
+    id: message.id,
+    object: 'chat.completion',
+    created: nowSeconds(),
+    model: message.model,
+    choices: [{ index: 0, message: out, logprobs: null, finish_reason: finishReasonOf(message.stop_reason) }],
+    usage: usageOf(message.usage),
+  };
+}
+
+/** `{"type":"error","error":{"type","message"}}`; anything else is read as OpenAI's shape or text. */
+export function anthropicErrorDetail(status: number, body: string): UpstreamErrorDetail {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  if (isRecord(parsed) && isRecord(parsed.error) && typeof parsed.error.message === 'string') {
+    const type = parsed.error.type;
+    return {
+      message: parsed.error.message,
+      type: typeof type === 'string' ? type : null,
+      code: null,
+      param: null,
+    };
+  }
+  return openAIErrorDetail(status, body);
+}

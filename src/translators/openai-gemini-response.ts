@@ -1,0 +1,166 @@
+// Gemini `GenerateContentResponse` → OpenAI chat.completion (wire-formats.md §3.3), plus the
+// pieces the stream translator shares: finish reasons, usage, parts read into text and calls.
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors.js';
+import type { BuildContext } from './types.js';
+
+type Json = Record<string, unknown>;
+
+export interface OpenAIToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface OpenAIUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
+}
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const CONTENT_FILTER = new Set([
+  'SAFETY',
+  'RECITATION',
+  'LANGUAGE',
+  'OTHER',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'NO_IMAGE',
+  'IMAGE_RECITATION',
+  'IMAGE_OTHER',
+]);
+
+/** Gemini says STOP even when the turn is a function call; OpenAI clients look for tool_calls. */
+export function finishReasonOf(reason: unknown, hasCalls: boolean): string {
+  if (reason === 'MAX_TOKENS') return 'length';
+  if (typeof reason === 'string' && CONTENT_FILTER.has(reason)) return 'content_filter';
+  return hasCalls ? 'tool_calls' : 'stop';
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/** `candidatesTokenCount` excludes thinking tokens, which OpenAI counts as completion tokens. */
+export function usageOf(metadata: unknown): OpenAIUsage | undefined {
+  if (!isRecord(metadata)) return undefined;
+  const prompt = count(metadata.promptTokenCount);
+  const completion = count(metadata.candidatesTokenCount) + count(metadata.thoughtsTokenCount);
+  const usage: OpenAIUsage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens:
+      typeof metadata.totalTokenCount === 'number' ? metadata.totalTokenCount : prompt + completion,
+  };
+  if (typeof metadata.cachedContentTokenCount === 'number')
+    usage.prompt_tokens_details = { cached_tokens: metadata.cachedContentTokenCount };
+  if (typeof metadata.thoughtsTokenCount === 'number')
+    usage.completion_tokens_details = { reasoning_tokens: metadata.thoughtsTokenCount };
+  return usage;
+}
+
+export interface ReadParts {
+  /** Answer text; thought parts (reasoning) are left out. */
+  text: string;
+  calls: Array<{ id: string | undefined; name: string; args: unknown }>;
+}
+
+export function readParts(candidate: Json): ReadParts {
+  const content = isRecord(candidate.content) ? candidate.content : {};
+  const parts = Array.isArray(content.parts) ? content.parts : [];
+  let text = '';
+  const calls: ReadParts['calls'] = [];
+  for (const part of parts) {
+    if (!isRecord(part)) continue;
+    if (typeof part.text === 'string' && part.thought !== true) text += part.text;
+    const call = part.functionCall;
+    if (isRecord(call) && typeof call.name === 'string') {
+      calls.push({
+        id: typeof call.id === 'string' ? call.id : undefined,
+        name: call.name,
+        args: call.args ?? {},
+      });
+    }
+  }
+  return { text, calls };
+}
+
+/** Gemini ids when it sends them, else `call_<n>`: the same answer always gets the same ids. */
+export function toolCallOf(call: ReadParts['calls'][number], n: number): OpenAIToolCall {
+  return {
+    id: call.id ?? `call_${n}`,
+    type: 'function',
+    function: { name: call.name, arguments: JSON.stringify(call.args) },
+  };
+}
+
+export function completionId(upstream: Json): string {
+  return typeof upstream.responseId === 'string'
+    ? `chatcmpl-${upstream.responseId}`
+    : `chatcmpl-${randomUUID()}`;
+}
+
+export function modelOf(upstream: Json, ctx: BuildContext): string {
+  return typeof upstream.modelVersion === 'string' ? upstream.modelVersion : ctx.model;
+}
+
+export function candidatesOf(upstream: Json): Json[] {
+  return Array.isArray(upstream.candidates) ? upstream.candidates.filter(isRecord) : [];
+}
+
+export function candidateIndex(candidate: Json, position: number): number {
+  return typeof candidate.index === 'number' ? candidate.index : position;
+}
+
+export function translateGeminiResponse(upstream: unknown, ctx: BuildContext): unknown {
+  if (!isRecord(upstream)) {
+    const provider = ctx.provider.name;
+    throw new GatewayError('upstream_error', `${provider} answered with JSON that is not an object.`, {
+      provider,
+    });
+  }
+  const candidates = candidatesOf(upstream);
+  const choices = candidates.map((candidate, position) => {
+    const { text, calls } = readParts(candidate);
+    const message: Json = {
+      role: 'assistant',
+      content: text === '' && calls.length > 0 ? null : text,
+      refusal: null,
+    };
+    if (calls.length > 0) message.tool_calls = calls.map(toolCallOf);
+    return {
+      index: candidateIndex(candidate, position),
+      message,
+      logprobs: null,
+      finish_reason: finishReasonOf(candidate.finishReason, calls.length > 0),
+    };
+  });
+  // A prompt blocked outright comes back with no candidates at all, only promptFeedback.
+  if (choices.length === 0) {
+    choices.push({
+      index: 0,
+      message: { role: 'assistant', content: null, refusal: null },
+      logprobs: null,
+      finish_reason: 'content_filter',
+    });
+  }
+  const answer: Json = {
+    id: completionId(upstream),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: modelOf(upstream, ctx),
+    choices,
+  };
+  const usage = usageOf(upstream.usageMetadata);
+  if (usage !== undefined) answer.usage = usage;
+  return answer;
+}

@@ -1,0 +1,142 @@
+// Gemini `streamGenerateContent?alt=sse` → OpenAI chat.completion.chunk events (wire-formats.md
+// §3.4). Gemini sends whole response objects: text slices, function calls whole (never argument
+// fragments), finishReason on the last one, usage as running totals, and no [DONE] of its own.
+import { randomUUID } from 'node:crypto';
+import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
+import {
+  candidateIndex,
+  candidatesOf,
+  finishReasonOf,
+  isRecord,
+  type OpenAIUsage,
+  readParts,
+  toolCallOf,
+  usageOf,
+} from './openai-gemini-response.js';
+import type { BuildContext, StreamTranslator } from './types.js';
+
+type Json = Record<string, unknown>;
+
+function frame(data: unknown): string {
+  return `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+}
+
+interface ChoiceState {
+  calls: number;
+  finished: boolean;
+}
+
+export class GeminiStreamTranslator implements StreamTranslator {
+  private readonly parser = new SseParser();
+  private readonly includeUsage: boolean;
+  private readonly created = Math.floor(Date.now() / 1000);
+  private id: string | undefined;
+  private model: string;
+  private readonly choices = new Map<number, ChoiceState>();
+  private usage: OpenAIUsage | undefined;
+  /** Set after an error event: nothing more is sent, not even [DONE]. */
+  private failed = false;
+
+  constructor(ctx: BuildContext) {
+    const options = ctx.body.stream_options;
+    this.includeUsage = isRecord(options) && options.include_usage === true;
+    this.model = ctx.model;
+  }
+
+  push(chunk: Buffer): Buffer | undefined {
+    return this.render(this.parser.push(chunk), false);
+  }
+
+  end(): Buffer | undefined {
+    return this.render(this.parser.end(), true);
+  }
+
+  private render(events: SseEvent[], last: boolean): Buffer | undefined {
+    let out = '';
+    for (const event of events) out += this.handle(event);
+    if (last) out += this.finish();
+    return out === '' ? undefined : Buffer.from(out);
+  }
+
+  private chunk(choices: unknown[], usage?: OpenAIUsage): string {
+    const data: Json = {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices,
+    };
+    if (this.includeUsage) data.usage = usage ?? null;
+    return frame(data);
+  }
+
+  private choice(index: number, delta: Json, finishReason: string | null = null): Json {
+    return { index, delta, logprobs: null, finish_reason: finishReason };
+  }
+
+  private handle(event: SseEvent): string {
+    if (this.failed) return '';
+    let data: unknown;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return this.fail('Gemini sent a stream event that is not JSON.', 'upstream_error');
+    }
+    if (!isRecord(data)) return '';
+    if (isRecord(data.error)) {
+      const message = typeof data.error.message === 'string' ? data.error.message : 'Gemini stream error';
+      const code = typeof data.error.status === 'string' ? data.error.status : 'upstream_error';
+      return this.fail(`gemini: ${message}`, code);
+    }
+    this.id ??=
+      typeof data.responseId === 'string' ? `chatcmpl-${data.responseId}` : `chatcmpl-${randomUUID()}`;
+    if (typeof data.modelVersion === 'string') this.model = data.modelVersion;
+    this.usage = usageOf(data.usageMetadata) ?? this.usage;
+
+    let out = '';
+    candidatesOf(data).forEach((candidate, position) => {
+      const index = candidateIndex(candidate, position);
+      let state = this.choices.get(index);
+      if (state === undefined) {
+        state = { calls: 0, finished: false };
+        this.choices.set(index, state);
+        out += this.chunk([this.choice(index, { role: 'assistant', content: '' })]);
+      }
+      if (state.finished) return;
+      const { text, calls } = readParts(candidate);
+      if (text !== '') out += this.chunk([this.choice(index, { content: text })]);
+      for (const call of calls) {
+        const n = state.calls++;
+        out += this.chunk([this.choice(index, { tool_calls: [{ index: n, ...toolCallOf(call, n) }] })]);
+      }
+      if (candidate.finishReason !== undefined && candidate.finishReason !== null) {
+        state.finished = true;
+        out += this.chunk([this.choice(index, {}, finishReasonOf(candidate.finishReason, state.calls > 0))]);
+      }
+    });
+    return out;
+  }
+
+  /** End of the upstream stream: close any choice left open, then usage and [DONE]. */
+  private finish(): string {
+    if (this.failed) return '';
+    this.id ??= `chatcmpl-${randomUUID()}`;
+    let out = '';
+    if (this.choices.size === 0) {
+      // A stream with no candidates at all: the prompt was blocked.
+      out += this.chunk([this.choice(0, { role: 'assistant', content: '' })]);
+      out += this.chunk([this.choice(0, {}, 'content_filter')]);
+    }
+    for (const [index, state] of this.choices) {
+      if (!state.finished)
+        out += this.chunk([this.choice(index, {}, finishReasonOf(undefined, state.calls > 0))]);
+    }
+    if (this.includeUsage && this.usage !== undefined) out += this.chunk([], this.usage);
+    return `${out}${frame('[DONE]')}`;
+  }
+
+  private fail(message: string, code: string): string {
+    this.failed = true;
+    return frame({ error: { message, type: 'api_error', param: null, code } });
+  }
+}
