@@ -2,6 +2,7 @@
 // One object per request: the shared SSE parser cuts events, this keeps the little state needed
 // (message id, tool-call ordinals, usage) and writes OpenAI frames.
 import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
+import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
 import {
   finishReasonOf,
   isRecord,
@@ -10,10 +11,6 @@ import {
   usageOf,
 } from './openai-anthropic-response.js';
 import type { BuildContext, StreamTranslator } from './types.js';
-
-function frame(data: unknown): string {
-  return `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
-}
 
 class AnthropicStreamTranslator implements StreamTranslator {
   private readonly parser = new SseParser();
@@ -44,7 +41,7 @@ class AnthropicStreamTranslator implements StreamTranslator {
     // The upstream closed cleanly but without message_stop: the answer is incomplete.
     this.done = true;
     const message = `${this.provider}: the stream ended before message_stop`;
-    const tail = frame({ error: { message, type: 'api_error', param: null, code: 'upstream_error' } });
+    const tail = sseFrame({ error: { message, type: 'api_error', param: null, code: 'upstream_error' } });
     return Buffer.concat([out ?? Buffer.alloc(0), Buffer.from(tail)]);
   }
 
@@ -58,7 +55,7 @@ class AnthropicStreamTranslator implements StreamTranslator {
   }
 
   private chunk(delta: Record<string, unknown>, finishReason: string | null = null): string {
-    return frame({
+    return sseFrame({
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.created,
@@ -101,7 +98,7 @@ class AnthropicStreamTranslator implements StreamTranslator {
         const tail =
           usage === undefined
             ? ''
-            : frame({
+            : sseFrame({
                 id: this.id,
                 object: 'chat.completion.chunk',
                 created: this.created,
@@ -109,14 +106,16 @@ class AnthropicStreamTranslator implements StreamTranslator {
                 choices: [],
                 usage,
               });
-        return `${tail}${frame('[DONE]')}`;
+        return `${tail}${SSE_DONE}`;
       }
       case 'error': {
         this.done = true;
         const error = isRecord(data.error) ? data.error : {};
         const message = typeof error.message === 'string' ? error.message : 'stream error';
         const type = typeof error.type === 'string' ? error.type : 'api_error';
-        return frame({ error: { message: `${this.provider}: ${message}`, type, param: null, code: null } });
+        return sseFrame({
+          error: { message: `${this.provider}: ${message}`, type, param: null, code: null },
+        });
       }
       default:
         return ''; // ping, content_block_stop, and event types added later

@@ -3,6 +3,7 @@
 // fragments), finishReason on the last one, usage as running totals, and no [DONE] of its own.
 import { randomUUID } from 'node:crypto';
 import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
+import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
 import {
   candidateIndex,
   candidatesOf,
@@ -16,10 +17,6 @@ import {
 import type { BuildContext, StreamTranslator } from './types.js';
 
 type Json = Record<string, unknown>;
-
-function frame(data: unknown): string {
-  return `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
-}
 
 interface ChoiceState {
   calls: number;
@@ -67,7 +64,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
       choices,
     };
     if (this.includeUsage) data.usage = usage ?? null;
-    return frame(data);
+    return sseFrame(data);
   }
 
   private choice(index: number, delta: Json, finishReason: string | null = null): Json {
@@ -132,11 +129,11 @@ export class GeminiStreamTranslator implements StreamTranslator {
         out += this.chunk([this.choice(index, {}, finishReasonOf(undefined, state.calls > 0))]);
     }
     if (this.includeUsage && this.usage !== undefined) out += this.chunk([], this.usage);
-    return `${out}${frame('[DONE]')}`;
+    return `${out}${SSE_DONE}`;
   }
 
   private fail(message: string, code: string): string {
     this.failed = true;
-    return frame({ error: { message, type: 'api_error', param: null, code } });
+    return sseFrame({ error: { message, type: 'api_error', param: null, code } });
   }
 }

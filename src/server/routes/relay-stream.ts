@@ -6,13 +6,14 @@ import type { ServerResponse } from 'node:http';
 import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { failureFromError } from '../../gateway/failure.js';
+import { sseFrame } from '../../streaming/sse-writer.js';
 import type { ExchangeInfo } from '../exchange-context.js';
 
 /** 499: the client closed the connection (nginx's convention), for the log only. */
 export const CLIENT_CLOSED = 499;
 
 function errorEvent(message: string, type: string, code: string): Buffer {
-  return Buffer.from(`data: ${JSON.stringify({ error: { message, type, param: null, code } })}\n\n`);
+  return Buffer.from(sseFrame({ error: { message, type, param: null, code } }));
 }
 
 export function relayStream(
