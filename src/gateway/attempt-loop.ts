@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.js';
 import type { KeyPools } from '../keys/key-pool.js';
 import type { Target } from '../routing/router.js';
 import { chatTranslatorFor } from '../translators/index.js';
+import type { Protocol } from '../providers/registry.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
 import { type ExchangeSignal, sleep } from './exchange-signal.js';
 import { type AttemptFailure, failureFromError, parseRetryAfter, RETRYABLE_STATUSES } from './failure.js';
@@ -27,6 +28,13 @@ export interface ExchangeInput {
   rawBody: string;
   stream: boolean;
   signal: ExchangeSignal;
+  /**
+   * The translator for a provider's protocol on this endpoint (chat by default; embeddings and
+   * images pass their own). Undefined: the protocol cannot serve this endpoint.
+   */
+  translatorFor?: (protocol: Protocol) => ChatTranslator | undefined;
+  /** Names the endpoint in the "cannot serve" message, e.g. "chat completions". */
+  operation?: string;
 }
 
 export interface CommittedResponse {
@@ -207,11 +215,11 @@ export async function runAttempts(
   let noKeyFor: Target | undefined;
 
   for (const target of targets) {
-    const translator = chatTranslatorFor(target.provider.protocol);
+    const translator = (input.translatorFor ?? chatTranslatorFor)(target.provider.protocol);
     if (translator === undefined) {
       throw new GatewayError(
         'unsupported_protocol',
-        `Provider ${target.provider.name} speaks the ${target.provider.protocol} protocol, which this build cannot translate yet.`,
+        `Provider ${target.provider.name} speaks the ${target.provider.protocol} protocol, which cannot serve ${input.operation ?? 'chat completions'}.`,
         { provider: target.provider.name },
       );
     }
