@@ -5,6 +5,7 @@
 //
 // Also GET /health -> 200, for the runner's readiness check.
 import http from 'node:http';
+import { ANTHROPIC_JSON, ANTHROPIC_SSE, GEMINI_JSON, GEMINI_SSE } from './canned-translated.mjs';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
 const CREATED = 1_700_000_000;
@@ -76,6 +77,14 @@ function handle(req, res) {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     return;
   }
+  if (req.method === 'POST' && req.url.startsWith('/v1/messages')) {
+    answerTranslated(req, res, 'anthropic');
+    return;
+  }
+  if (req.method === 'POST' && req.url.startsWith('/v1beta/models/')) {
+    answerTranslated(req, res, 'gemini');
+    return;
+  }
   if (req.method !== 'POST' || !req.url.startsWith('/v1/chat/completions')) {
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
     return;
@@ -106,6 +115,30 @@ function handle(req, res) {
     // separate chunks, closer to a real upstream; all in one tick, so no added delay.
     res.writeHead(200, SSE_HEADERS);
     for (const ev of includeUsage ? SSE_USAGE : SSE) res.write(ev);
+    res.end();
+  });
+}
+
+// Anthropic (/v1/messages, stream when the body says so) and Gemini (/v1beta/models/…, stream
+// for :streamGenerateContent), for the translated-stream targets.
+function answerTranslated(req, res, provider) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const stream =
+      provider === 'gemini'
+        ? req.url.includes(':streamGenerateContent')
+        : raw.includes(STREAM_KEY) && JSON.parse(raw).stream === true;
+    if (!stream) {
+      const body = provider === 'gemini' ? GEMINI_JSON : ANTHROPIC_JSON;
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) })
+        .end(body);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+    for (const ev of provider === 'gemini' ? GEMINI_SSE : ANTHROPIC_SSE) res.write(ev);
     res.end();
   });
 }

@@ -87,6 +87,23 @@ export function defineTargets(ctx) {
       isGateway: false,
     });
   }
+  // The same OpenAI request through a translating provider: the gateway turns it into Anthropic
+  // Messages or Gemini generateContent and the answer (and stream) back, against canned answers.
+  const translated = (name, model, env) => ({
+    ...gateway,
+    name,
+    body: (mode) => ({ ...openaiChatBody(mode), model }),
+    env: { ...gateway.env, ...env },
+    compare: 'ai-proxy',
+  });
+  const anthropic = translated('ai-proxy anthropic', 'claude-3-5-haiku-latest', {
+    ANTHROPIC_API_KEY: 'sk-ant-bench',
+    ANTHROPIC_BASE_URL: `${ctx.upstreamUrl}/v1`,
+  });
+  const gemini = translated('ai-proxy gemini', 'gemini-1.5-flash', {
+    GEMINI_API_KEY: 'gemini-bench',
+    GEMINI_BASE_URL: `${ctx.upstreamUrl}/v1beta`,
+  });
   return [
     { ...openaiChat, name: 'direct', url: ctx.upstreamUrl },
     {
@@ -99,5 +116,6 @@ export function defineTargets(ctx) {
       health: '/health',
     },
     gateway,
+    ...(ctx.gatewayCmd ? [] : [anthropic, gemini]),
   ];
 }
