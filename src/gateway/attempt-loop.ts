@@ -4,9 +4,9 @@
 import type { Config, ProviderConfig, ProviderKey } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { KeyPools } from '../keys/key-pool.js';
+import type { Protocol } from '../providers/registry.js';
 import type { Target } from '../routing/router.js';
 import { chatTranslatorFor } from '../translators/index.js';
-import type { Protocol } from '../providers/registry.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
 import { type ExchangeSignal, sleep } from './exchange-signal.js';
 import { type AttemptFailure, failureFromError, parseRetryAfter, RETRYABLE_STATUSES } from './failure.js';

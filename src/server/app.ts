@@ -17,7 +17,9 @@ import { contextFor } from './request-context.js';
 import { nextRequestId } from './request-id.js';
 import { registerChatRoute } from './routes/chat.js';
 import { registerDocs } from './routes/docs.js';
+import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerImageRoutes } from './routes/images.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerStatusPage } from './routes/status-page.js';
 import type { Runtime } from './runtime.js';
@@ -150,5 +152,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerHealthRoute(app, runtime);
   registerModelRoutes(app, runtime);
   registerChatRoute(app, chat);
+  registerEmbeddingsRoute(app, runtime);
+  registerImageRoutes(app, runtime);
   return app;
 }

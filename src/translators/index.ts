@@ -1,6 +1,7 @@
 // Which translator serves a protocol. Protocols without one yet answer 501 with a clear message.
 import type { Protocol } from '../providers/registry.js';
 import { openAIAnthropic } from './openai-anthropic.js';
+import { openAICohere } from './openai-cohere.js';
 import { openAIGemini } from './openai-gemini.js';
 import { openAIPassthrough } from './openai-passthrough.js';
 import type { ChatTranslator } from './types.js';
@@ -9,6 +10,7 @@ const CHAT_TRANSLATORS: Partial<Record<Protocol, ChatTranslator>> = {
   openai: openAIPassthrough,
   anthropic: openAIAnthropic,
   gemini: openAIGemini,
+  cohere: openAICohere,
 };
 
 export function chatTranslatorFor(protocol: Protocol): ChatTranslator | undefined {

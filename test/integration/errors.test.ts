@@ -8,8 +8,8 @@ import { ProviderEmulator } from '../support/emulator.js';
 import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const OPENAI_KEY = 'sk-errors-openai-secret-0001';
-const COHERE_KEY = 'co-errors-secret-0002';
-const SECRETS = [OPENAI_KEY, COHERE_KEY, CLIENT_KEY];
+const IDEOGRAM_KEY = 'ideo-errors-secret-0002';
+const SECRETS = [OPENAI_KEY, IDEOGRAM_KEY, CLIENT_KEY];
 const HI = [{ role: 'user' as const, content: 'Hi' }];
 
 /** What a client saw of a failed call, from the SDK or from fetch. */
@@ -427,8 +427,8 @@ describe('errors', () => {
     let own: TestGateway;
     beforeAll(async () => {
       own = await startTestGateway({
-        // Cohere stays untranslated for now; Anthropic has its translator (anthropic.test.ts).
-        env: { COHERE_API_KEY: COHERE_KEY, COHERE_BASE_URL: upstream.url },
+        // Ideogram only generates images: it has no chat translator.
+        env: { IDEOGRAM_API_KEY: IDEOGRAM_KEY, IDEOGRAM_BASE_URL: upstream.url },
       });
       processLogs.push(own.processLog);
     });
@@ -436,12 +436,13 @@ describe('errors', () => {
       await own?.stop();
     });
 
-    it('a cohere-protocol model: a clear 501', async () => {
+    it('a chat request for an image-only provider: a clear 501 naming it', async () => {
       const observed = await sdkFailure(
-        own.client().chat.completions.create({ model: 'command-r', messages: HI }),
+        own.client().chat.completions.create({ model: 'ideogram:V_3', messages: HI }),
       );
       const error = expectOpenAIError(observed, 501, { type: 'api_error', code: 'unsupported_protocol' });
-      expect(error.message).toMatch(/cohere/);
+      expect(error.message).toMatch(/ideogram/);
+      expect(error.message).toContain('cannot serve chat completions');
       expect(upstream.requests).toHaveLength(0);
     });
   });

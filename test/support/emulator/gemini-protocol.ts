@@ -1,4 +1,4 @@
-import { splitWords } from './openai-protocol.js';
+import { splitWords, vectorFor } from './openai-protocol.js';
 import { type AnswerContext, isRecord, type Protocol, type Reply, type RouteHandler } from './protocol.js';
 import { sseData } from './sse.js';
 import type { ChatBehaviour, RecordedRequest, UsageSpec } from './types.js';
@@ -178,9 +178,76 @@ const generate: RouteHandler = (req: RecordedRequest, ctx: AnswerContext): Reply
   };
 };
 
+const EMBED_ROUTE = /\/models\/([^/]+):(embedContent|batchEmbedContents)$/;
+const EMBED_FIELDS = new Set(['model', 'content', 'taskType', 'title', 'outputDimensionality']);
+const DEFAULT_EMBED_DIMENSIONS = 8;
+
+/** One EmbedContentRequest, checked as the real API would; the vector's size, or the refusal. */
+function embedProblem(request: unknown, model: string, where: string): string | number {
+  if (!isRecord(request)) return `* ${where}: must be an object`;
+  for (const key of Object.keys(request)) {
+    if (!EMBED_FIELDS.has(key))
+      return `Invalid JSON payload received. Unknown name "${key}": Cannot find field.`;
+  }
+  if (request.model !== undefined && request.model !== `models/${model}`)
+    return `* ${where}.model: model in the request must match the one in the URL (models/${model})`;
+  const parts = isRecord(request.content) ? request.content.parts : undefined;
+  if (
+    !Array.isArray(parts) ||
+    parts.length === 0 ||
+    !parts.every((p) => isRecord(p) && typeof p.text === 'string')
+  )
+    return `* ${where}.content.parts: must hold at least one text part`;
+  const dims = request.outputDimensionality;
+  if (dims === undefined) return DEFAULT_EMBED_DIMENSIONS;
+  return typeof dims === 'number' && Number.isInteger(dims) && dims > 0
+    ? Math.min(dims, 3072)
+    : `* ${where}.outputDimensionality: must be a positive integer`;
+}
+
+function textOf(request: unknown): string {
+  const parts = isRecord(request) && isRecord(request.content) ? request.content.parts : [];
+  return (Array.isArray(parts) ? parts : []).map((p) => (isRecord(p) ? String(p.text) : '')).join('');
+}
+
+/** embedContent → {embedding:{values}}; batchEmbedContents → {embeddings:[{values}]}, no usage. */
+const embed: RouteHandler = (req: RecordedRequest): Reply => {
+  const pathname = req.path.split('?')[0] ?? req.path;
+  const [, model = 'unknown', method] = EMBED_ROUTE.exec(pathname) ?? [];
+  const refuse = (message: string): Reply => ({
+    type: 'json',
+    status: 400,
+    headers: {},
+    body: geminiErrorBody(400, message),
+  });
+  const requests =
+    method === 'embedContent'
+      ? [req.body]
+      : isRecord(req.body) && Array.isArray(req.body.requests)
+        ? req.body.requests
+        : undefined;
+  if (requests === undefined || requests.length === 0) return refuse('* requests: must not be empty');
+  if (
+    method === 'batchEmbedContents' &&
+    isRecord(req.body) &&
+    Object.keys(req.body).some((k) => k !== 'requests')
+  )
+    return refuse('Invalid JSON payload received. Unknown name at batch level: Cannot find field.');
+  const vectors: Array<{ values: number[] }> = [];
+  for (const [i, request] of requests.entries()) {
+    const size = embedProblem(request, model, method === 'embedContent' ? 'request' : `requests[${i}]`);
+    if (typeof size === 'string') return refuse(size);
+    vectors.push({ values: vectorFor(textOf(request), size) });
+  }
+  const body = method === 'embedContent' ? { embedding: vectors[0] } : { embeddings: vectors };
+  return { type: 'json', status: 200, headers: {}, body };
+};
+
 export const geminiProtocol: Protocol = {
   route(method, pathname) {
-    return method === 'POST' && MODEL_ROUTE.test(pathname) ? generate : undefined;
+    if (method !== 'POST') return undefined;
+    if (EMBED_ROUTE.test(pathname)) return embed;
+    return MODEL_ROUTE.test(pathname) ? generate : undefined;
   },
   errorBody: geminiErrorBody,
 };

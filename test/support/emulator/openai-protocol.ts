@@ -169,7 +169,7 @@ function embeddingInputs(input: unknown): unknown[] {
 }
 
 /** A deterministic vector per input, so tests can compare answers without fixtures. */
-function vectorFor(input: unknown, dimensions: number): number[] {
+export function vectorFor(input: unknown, dimensions: number): number[] {
   const text = JSON.stringify(input) ?? '';
   let seed = 7;
   for (const char of text) seed = (seed * 31 + (char.codePointAt(0) ?? 0)) % 1_000_003;
@@ -201,7 +201,10 @@ const embeddings: RouteHandler = (req, ctx): Reply => {
       data: inputs.map((input, index) => ({
         object: 'embedding',
         index,
-        embedding: vectorFor(input, dimensions),
+        embedding:
+          body.encoding_format === 'base64'
+            ? Buffer.from(new Float32Array(vectorFor(input, dimensions)).buffer).toString('base64')
+            : vectorFor(input, dimensions),
       })),
       model,
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },

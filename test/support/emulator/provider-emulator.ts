@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { anthropicProtocol } from './anthropic-protocol.js';
+import { cohereEmbedProtocol } from './cohere-embed-protocol.js';
+import { cohereProtocol } from './cohere-protocol.js';
 import { deliver, sleep } from './delivery.js';
 import { geminiProtocol } from './gemini-protocol.js';
+import { imagesProtocol } from './images-protocol.js';
 import { openAiProtocol } from './openai-protocol.js';
 import type { AnswerContext, Protocol, RouteHandler } from './protocol.js';
 import type { Behaviour, ChatBehaviour, RecordedRequest } from './types.js';
@@ -27,7 +30,14 @@ interface Waiter {
 const PLAIN_CHAT: ChatBehaviour = { kind: 'chat' };
 
 /** Protocols in match order; the first also shapes 404s for unknown paths. */
-const PROTOCOLS: readonly Protocol[] = [openAiProtocol, anthropicProtocol, geminiProtocol];
+const PROTOCOLS: readonly Protocol[] = [
+  openAiProtocol,
+  anthropicProtocol,
+  geminiProtocol,
+  cohereProtocol,
+  cohereEmbedProtocol,
+  imagesProtocol,
+];
 
 function findRoute(
   method: string,

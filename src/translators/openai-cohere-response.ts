@@ -1,0 +1,105 @@
+// Cohere v2 chat answer → OpenAI chat.completion, plus the pieces the stream shares: finish
+// reasons, usage and errors (shared/reference/wire-formats.md §4.1).
+import { isRecord, nowSeconds, type OpenAIUsage } from './openai-anthropic-response.js';
+import { openAIErrorDetail } from './openai-passthrough.js';
+import type { BuildContext, UpstreamErrorDetail } from './types.js';
+
+/** ERROR and TIMEOUT end the answer without a better OpenAI name: `stop`, as LiteLLM maps them. */
+const FINISH_REASONS: Record<string, string> = {
+  COMPLETE: 'stop',
+  STOP_SEQUENCE: 'stop',
+  MAX_TOKENS: 'length',
+  TOOL_CALL: 'tool_calls',
+  ERROR: 'stop',
+  TIMEOUT: 'stop',
+};
+
+export function cohereFinishReason(reason: unknown): string {
+  return typeof reason === 'string' ? (FINISH_REASONS[reason] ?? 'stop') : 'stop';
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * `tokens` counts what the model read and wrote; `billed_units` is the billed subset (much smaller
+ * for input), used only when `tokens` is missing.
+ */
+export function cohereUsage(usage: unknown): OpenAIUsage {
+  const u = isRecord(usage) ? usage : {};
+  const tokens = isRecord(u.tokens) ? u.tokens : isRecord(u.billed_units) ? u.billed_units : {};
+  const prompt = count(tokens.input_tokens);
+  const completion = count(tokens.output_tokens);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: count(u.cached_tokens) },
+  };
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  // Thinking parts have no OpenAI field: left out.
+  return content
+    .map((part) => (isRecord(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : ''))
+    .join('');
+}
+
+function toolCallOf(call: unknown): unknown {
+  const c = isRecord(call) ? call : {};
+  const fn = isRecord(c.function) ? c.function : {};
+  const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+  return { id: c.id, type: 'function', function: { name: fn.name, arguments: args } };
+}
+
+export function translateCohereResponse(upstream: unknown, ctx: BuildContext): unknown {
+  const answer = isRecord(upstream) ? upstream : {};
+  const message = isRecord(answer.message) ? answer.message : {};
+  const toolCalls = Array.isArray(message.tool_calls) ? message.tool_calls.map(toolCallOf) : [];
+  // With tool calls Cohere puts its text in tool_plan; requests send it back the same way.
+  const plan = toolCalls.length > 0 && typeof message.tool_plan === 'string' ? message.tool_plan : '';
+  const text = plan + textOf(message.content);
+  const out: Record<string, unknown> = {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+    refusal: null,
+  };
+  if (toolCalls.length > 0) out.tool_calls = toolCalls;
+  return {
+    id: answer.id,
+    object: 'chat.completion',
+    created: nowSeconds(),
+    // Cohere's answer does not name the model; the one asked for is the best there is.
+    model: ctx.model,
+    choices: [
+      { index: 0, message: out, logprobs: null, finish_reason: cohereFinishReason(answer.finish_reason) },
+    ],
+    usage: cohereUsage(answer.usage),
+  };
+}
+
+function typeForStatus(status: number): string {
+  if (status === 401 || status === 498) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'api_error';
+  return 'invalid_request_error';
+}
+
+/** `{"message"}` or `{"id","message"}`: the message is kept, the type follows the status. */
+export function cohereErrorDetail(status: number, body: string): UpstreamErrorDetail {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  if (isRecord(parsed) && typeof parsed.message === 'string' && parsed.error === undefined) {
+    return { message: parsed.message, type: typeForStatus(status), code: null, param: null };
+  }
+  return openAIErrorDetail(status, body);
+}
