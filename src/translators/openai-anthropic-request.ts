@@ -2,7 +2,7 @@
 // Anthropic wants system text at the top level, strictly alternating user/assistant turns, tool
 // results inside user turns, tool inputs as objects and a max_tokens on every call.
 import { GatewayError } from '../errors.js';
-import { isRecord } from './openai-anthropic-response.js';
+import { isRecord } from '../json-guards.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
 /** Anthropic requires max_tokens; OpenAI does not, so the gateway supplies one. */

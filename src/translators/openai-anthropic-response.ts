@@ -1,6 +1,9 @@
 // Anthropic Messages answer → OpenAI chat.completion, plus the pieces the stream shares: finish
 // reasons, usage and errors (shared/reference/wire-formats.md §2.5, §2.7).
+
+import { isRecord } from '../json-guards.js';
 import { openAIErrorDetail } from './openai-passthrough.js';
+import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
 import type { UpstreamErrorDetail } from './types.js';
 
 const FINISH_REASONS: Record<string, string> = {
@@ -13,23 +16,12 @@ const FINISH_REASONS: Record<string, string> = {
   refusal: 'content_filter',
 };
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function finishReasonOf(stopReason: unknown): string {
   return typeof stopReason === 'string' ? (FINISH_REASONS[stopReason] ?? 'stop') : 'stop';
 }
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number };
 }
 
 /** Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all. */
@@ -44,10 +36,6 @@ export function usageOf(usage: unknown): OpenAIUsage {
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: cached },
   };
-}
-
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 export function translateAnthropicResponse(upstream: unknown): unknown {

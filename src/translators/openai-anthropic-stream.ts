@@ -1,15 +1,12 @@
 // Anthropic's named-event stream → OpenAI chat.completion.chunk events (wire-formats.md §2.6).
 // One object per request: the shared SSE parser cuts events, this keeps the little state needed
 // (message id, tool-call ordinals, usage) and writes OpenAI frames.
+
+import { isRecord } from '../json-guards.js';
 import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
 import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
-import {
-  finishReasonOf,
-  isRecord,
-  nowSeconds,
-  type OpenAIUsage,
-  usageOf,
-} from './openai-anthropic-response.js';
+import { finishReasonOf, usageOf } from './openai-anthropic-response.js';
+import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
 import type { BuildContext, StreamTranslator } from './types.js';
 
 class AnthropicStreamTranslator implements StreamTranslator {

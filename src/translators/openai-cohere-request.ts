@@ -4,7 +4,7 @@
 // form, JSON mode as one `json_object` type with an optional schema, and `tool_plan` for the text
 // an assistant writes beside its tool calls.
 import { GatewayError } from '../errors.js';
-import { isRecord } from './openai-anthropic-response.js';
+import { isRecord } from '../json-guards.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
 type Json = Record<string, unknown>;

@@ -1,7 +1,8 @@
 // Cohere v2 chat answer → OpenAI chat.completion, plus the pieces the stream shares: finish
 // reasons, usage and errors (shared/reference/wire-formats.md §4.1).
-import { isRecord, nowSeconds, type OpenAIUsage } from './openai-anthropic-response.js';
+import { isRecord } from '../json-guards.js';
 import { openAIErrorDetail } from './openai-passthrough.js';
+import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
 import type { BuildContext, UpstreamErrorDetail } from './types.js';
 
 /** ERROR and TIMEOUT end the answer without a better OpenAI name: `stop`, as LiteLLM maps them. */

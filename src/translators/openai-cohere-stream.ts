@@ -2,10 +2,12 @@
 // One object per request: the shared SSE parser cuts events, this keeps the little state needed
 // (message id, tool-call ordinals) and writes OpenAI frames. A `data: [DONE]` after message-end,
 // which the spec declares but the docs never show, is tolerated.
+
+import { isRecord } from '../json-guards.js';
 import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
 import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
-import { isRecord, nowSeconds } from './openai-anthropic-response.js';
 import { cohereFinishReason, cohereUsage } from './openai-cohere-response.js';
+import { nowSeconds } from './openai-shapes.js';
 import type { BuildContext, StreamTranslator } from './types.js';
 
 /** `delta.message` of a Cohere event, where every payload lives. */

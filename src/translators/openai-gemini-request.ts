@@ -2,6 +2,7 @@
 // only schema-validated at the boundary, so message parts are read defensively; what cannot be
 // translated is rejected with a 400 naming the field, never guessed at.
 import { GatewayError } from '../errors.js';
+import { isRecord } from '../json-guards.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -46,10 +47,6 @@ const MIME_BY_EXTENSION: Record<string, string> = {
   heif: 'image/heif',
   pdf: 'application/pdf',
 };
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function invalid(message: string, param: string): GatewayError {
   return new GatewayError('invalid_request', message, { param });

@@ -2,6 +2,7 @@
 // pieces the stream translator shares: finish reasons, usage, parts read into text and calls.
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
+import { isRecord } from '../json-guards.js';
 import type { BuildContext } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -18,10 +19,6 @@ export interface OpenAIUsage {
   total_tokens: number;
   prompt_tokens_details?: { cached_tokens: number };
   completion_tokens_details?: { reasoning_tokens: number };
-}
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const CONTENT_FILTER = new Set([

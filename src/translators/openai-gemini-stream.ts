@@ -2,13 +2,13 @@
 // §3.4). Gemini sends whole response objects: text slices, function calls whole (never argument
 // fragments), finishReason on the last one, usage as running totals, and no [DONE] of its own.
 import { randomUUID } from 'node:crypto';
+import { isRecord } from '../json-guards.js';
 import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
 import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
 import {
   candidateIndex,
   candidatesOf,
   finishReasonOf,
-  isRecord,
   type OpenAIUsage,
   readParts,
   toolCallOf,

@@ -1,8 +1,9 @@
 // OpenAI chat ↔ Gemini native API (generateContent, streamGenerateContent?alt=sse): the four
 // translator steps, each in its own file, and Google's RPC-style errors read back.
 
+import { isRecord } from '../json-guards.js';
 import { buildGeminiRequest } from './openai-gemini-request.js';
-import { isRecord, translateGeminiResponse } from './openai-gemini-response.js';
+import { translateGeminiResponse } from './openai-gemini-response.js';
 import { GeminiStreamTranslator } from './openai-gemini-stream.js';
 import { openAIErrorDetail } from './openai-passthrough.js';
 import type { ChatTranslator, UpstreamErrorDetail } from './types.js';

@@ -7,6 +7,7 @@ import { request as undiciRequest } from 'undici';
 import { GatewayError } from '../../errors.js';
 import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../../gateway/attempt-loop.js';
 import { ExchangeSignal } from '../../gateway/exchange-signal.js';
+import { isRecord } from '../../json-guards.js';
 import { imageTranslatorFor } from '../../translators/images/index.js';
 import type { ChatRequestBody } from '../../translators/types.js';
 import { errorResponses } from '../chat-schema.js';
@@ -82,10 +83,6 @@ type ImageRequestBody = ChatRequestBody & {
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseAnswer(committed: CommittedResponse): unknown {

@@ -1,6 +1,7 @@
 // OpenAI embeddings ↔ Cohere v2 `/v2/embed`. Cohere requires an input_type: the client may pass
 // one as an extension field, else `search_document` (OpenAI embeddings are mostly for indexing).
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json-guards.js';
 import { openAIErrorDetail } from '../openai-passthrough.js';
 import type { BuildContext, ChatTranslator, UpstreamRequest } from '../types.js';
 import {
@@ -8,7 +9,6 @@ import {
   embeddingsBody,
   embeddingsResponse,
   extraFields,
-  isRecord,
   textInputs,
   vectorOf,
 } from './types.js';

@@ -1,6 +1,7 @@
 // OpenAI embeddings ↔ Gemini's embedContent (one input) and batchEmbedContents (several).
 // Gemini reports no token usage for embeddings, so usage is 0 rather than a guess.
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json-guards.js';
 import { geminiErrorDetail } from '../openai-gemini.js';
 import type { BuildContext, ChatTranslator, UpstreamRequest } from '../types.js';
 import {
@@ -8,7 +9,6 @@ import {
   embeddingsBody,
   embeddingsResponse,
   extraFields,
-  isRecord,
   textInputs,
   vectorOf,
 } from './types.js';

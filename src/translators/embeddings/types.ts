@@ -1,6 +1,7 @@
 // The embeddings request as validated at the route, and the helpers every embeddings translator
 // shares: reading the inputs, and writing OpenAI's answer (floats, or base64 when asked for).
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json-guards.js';
 import type { BuildContext } from '../types.js';
 
 /** POST /v1/embeddings as the route's schema admits it; extension fields travel untouched. */
@@ -71,10 +72,6 @@ export function embeddingsResponse(
     model: ctx.model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A vector as the upstream sent it, or a 502 naming the provider when it is not one. */

@@ -3,6 +3,7 @@
 // ISO date for `created` and only URLs; a `b64_json` request is served by the images route, which
 // downloads the URLs after the exchange (this step is synchronous and sees no network).
 import { GatewayError } from '../../errors.js';
+import { isRecord } from '../../json-guards.js';
 import { openAIErrorDetail } from '../openai-passthrough.js';
 import type { BuildContext, ChatTranslator, UpstreamErrorDetail, UpstreamRequest } from '../types.js';
 import { multipartBody } from './multipart.js';
@@ -127,10 +128,6 @@ function buildRequest(ctx: BuildContext): UpstreamRequest {
   }
   const form = multipartBody(fields);
   return { path, body: form.body, headers: { 'content-type': form.contentType }, droppedParams };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Ideogram's ISO date → unix seconds; an answer without a usable date is stamped now. */
