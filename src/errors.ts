@@ -72,7 +72,7 @@ export const ERROR_CATALOGUE = {
   unsupported_protocol: {
     status: 501,
     type: 'api_error',
-    description: "The target provider's protocol is not supported by this build of the gateway.",
+    description: 'The target provider cannot serve this endpoint (chat to an image-only provider, say).',
   },
   upstream_timeout: {
     status: 504,
