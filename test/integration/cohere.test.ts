@@ -89,6 +89,30 @@ describe('chat completions through the Cohere translator', () => {
     });
   });
 
+  it('sends images inside a message as Cohere v2 image_url content parts', async () => {
+    const dataUri = 'data:image/png;base64,iVBORw0KGgo=';
+    const answer = await gw.client().chat.completions.create({
+      model: 'cohere:command-a-vision-07-2025',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in these pictures?' },
+            { type: 'image_url', image_url: { url: dataUri } },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg', detail: 'low' } },
+          ],
+        },
+      ],
+    });
+    expect(answer.choices[0]?.message.role).toBe('assistant');
+    const content = (upstream.requests.at(-1)?.body as { messages: { content: unknown }[] }).messages[0]?.content;
+    expect(content).toEqual([
+      { type: 'text', text: 'What is in these pictures?' },
+      { type: 'image_url', image_url: { url: dataUri } },
+      { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg', detail: 'low' } },
+    ]);
+  });
+
   it('routes an explicit cohere: prefix', async () => {
     const data = await gw.client().chat.completions.create({
       model: 'cohere:command-a-03-2025',
