@@ -19,15 +19,20 @@ import {
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
 import { nextRequestId } from './request-id.js';
-import { CLIENT_CLOSED, relayStream } from './routes/relay-stream.js';
+import { relayStream } from './routes/relay-stream.js';
 import type { Runtime } from './runtime.js';
+import {
+  gatewayHeaders,
+  logClientClosed,
+  parseUpstreamJson,
+  recordCommitted,
+  recordTargets,
+  recordTiming,
+  watchClient,
+} from './upstream-exchange.js';
 import { validationError } from './validation-error.js';
 
 export const CHAT_PATH = '/v1/chat/completions';
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
 
 /** Is this request for the fast path? POST to the chat path, with or without a query string. */
 export function isChatRequest(req: IncomingMessage): boolean {
@@ -170,29 +175,20 @@ export class ChatHandler {
     const exchange = newExchangeInfo(body.model ?? null, stream);
     ctx.exchange = exchange;
     const signal = new ExchangeSignal(config.timeouts.totalMs);
-    const onClose = () => {
-      if (!res.writableFinished) signal.clientClosed();
-    };
-    res.on('close', onClose);
+    const onClose = watchClient(res, signal);
     const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
     this.runtime.enter();
     try {
       const targets = router.resolveRequest(body.model, body.models);
-      exchange.modelMapped = targets[0]?.model ?? null;
-      exchange.provider = targets[0]?.provider.name ?? null;
+      recordTargets(exchange, targets);
       const committed = await runAttempts(
         { config, pools: this.runtime.pools, keys: this.runtime.keys },
         targets,
         { body, rawBody: text, stream, signal },
         trace,
       );
-      exchange.modelMapped = committed.target.model;
-      exchange.provider = committed.target.provider.name;
-      exchange.keyId = committed.key.id;
-      const elapsed = performance.now() - ctx.startedAt;
-      exchange.overheadMs = round(Math.max(0, elapsed - trace.upstreamMs));
-      exchange.ttfbMs = round(elapsed);
-      const headers = this.headers(ctx, committed, exchange.overheadMs);
+      recordCommitted(exchange, committed);
+      const headers = gatewayHeaders(ctx, committed, recordTiming(ctx, exchange, trace));
       if (stream) {
         const status = await relayStream(res, committed, headers, signal, exchange);
         logExchange(this.runtime, ctx, status);
@@ -201,8 +197,7 @@ export class ChatHandler {
       }
     } catch (error) {
       if (signal.clientGone) {
-        exchange.error = error instanceof GatewayError ? error.toBody().error : { message: String(error) };
-        logExchange(this.runtime, ctx, CLIENT_CLOSED);
+        logClientClosed(this.runtime, ctx, exchange, error);
       } else {
         this.fail(ctx, res, error);
       }
@@ -235,24 +230,6 @@ export class ChatHandler {
     return parsed as ChatRequestBody;
   }
 
-  private headers(
-    ctx: ExchangeContext,
-    committed: CommittedResponse,
-    overheadMs: number,
-  ): Record<string, string> {
-    const headers: Record<string, string> = {
-      'x-request-id': responseRequestId(ctx.headers, ctx.id),
-      'x-ai-proxy-provider': committed.target.provider.name,
-      'x-ai-proxy-model': committed.target.model,
-      'x-ai-proxy-key': committed.key.id,
-      'x-ai-proxy-overhead-ms': overheadMs.toFixed(2),
-    };
-    if (committed.droppedParams.length > 0) {
-      headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
-    }
-    return headers;
-  }
-
   private sendBody(
     ctx: ExchangeContext,
     res: ServerResponse,
@@ -263,16 +240,7 @@ export class ChatHandler {
     let bytes = committed.body ?? Buffer.alloc(0);
     const translate = committed.translator.translateResponse;
     if (translate !== undefined) {
-      let upstream: unknown;
-      try {
-        upstream = JSON.parse(bytes.toString('utf8'));
-      } catch {
-        const provider = committed.target.provider.name;
-        throw new GatewayError('upstream_error', `${provider} answered with a body that is not JSON.`, {
-          provider,
-        });
-      }
-      bytes = Buffer.from(JSON.stringify(translate(upstream, committed.buildContext)));
+      bytes = Buffer.from(JSON.stringify(translate(parseUpstreamJson(committed), committed.buildContext)));
     }
     exchange.responseBytes = bytes;
     headers['content-type'] = 'application/json';

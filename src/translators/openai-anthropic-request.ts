@@ -1,8 +1,18 @@
 // OpenAI chat request → Anthropic Messages request (shared/reference/wire-formats.md §2.2–2.4, 2.8).
 // Anthropic wants system text at the top level, strictly alternating user/assistant turns, tool
 // results inside user turns, tool inputs as objects and a max_tokens on every call.
-import { GatewayError } from '../errors.js';
 import { isRecord } from '../json-guards.js';
+import {
+  copyParams,
+  functionCallOf,
+  invalidParam as invalid,
+  jsonSchemaOf,
+  maxTokensOf,
+  stopSequences,
+  textOf,
+  droppedParams as unhandledParams,
+  userContentParts,
+} from './request-params.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
 /** Anthropic requires max_tokens; OpenAI does not, so the gateway supplies one. */
@@ -37,31 +47,6 @@ const HANDLED = new Set([
   'extra_body',
 ]);
 
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('invalid_request', `${param}: ${message}`, { param });
-}
-
-/** Values that carry no request for a feature, so dropping them loses nothing. */
-function isNeutral(field: string, value: unknown): boolean {
-  if (value === null || value === undefined) return true;
-  if (field === 'n') return value === 1;
-  if (field === 'logprobs') return value === false;
-  return false;
-}
-
-function textOf(content: unknown, param: string): string {
-  if (typeof content === 'string') return content;
-  if (content === null || content === undefined) return '';
-  if (!Array.isArray(content)) throw invalid(param, 'must be a string or an array of text parts');
-  return content
-    .map((part, index) => {
-      if (!isRecord(part) || typeof part.text !== 'string')
-        throw invalid(`${param}[${index}]`, 'only text parts are allowed here');
-      return part.text;
-    })
-    .join('');
-}
-
 const DATA_URI = /^data:([^;,]+);base64,(.*)$/s;
 
 function imageBlock(part: Record<string, unknown>, param: string): Block {
@@ -77,31 +62,12 @@ function imageBlock(part: Record<string, unknown>, param: string): Block {
 }
 
 function userContent(content: unknown, param: string): string | Block[] {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw invalid(param, 'must be a string or an array of content parts');
-  return content.map((part, index): Block => {
-    const partParam = `${param}[${index}]`;
-    if (!isRecord(part)) throw invalid(partParam, 'must be an object');
-    if (part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
-    if (part.type === 'image_url') return imageBlock(part, partParam);
-    throw invalid(`${partParam}.type`, `content part type ${JSON.stringify(part.type)} is not supported`);
-  });
+  return userContentParts(content, param, imageBlock);
 }
 
 function toolUseBlock(call: unknown, param: string): Block {
-  if (!isRecord(call) || !isRecord(call.function)) throw invalid(param, 'must be a function tool call');
-  const fn = call.function;
-  const args = fn.arguments;
-  let input: unknown = {};
-  if (typeof args === 'string' && args.trim() !== '') {
-    try {
-      input = JSON.parse(args);
-    } catch {
-      throw invalid(`${param}.function.arguments`, 'is not valid JSON');
-    }
-  }
-  if (!isRecord(input)) throw invalid(`${param}.function.arguments`, 'must be a JSON object');
-  return { type: 'tool_use', id: call.id, name: fn.name, input };
+  const { id, name, input } = functionCallOf(call, param);
+  return { type: 'tool_use', id, name, input };
 }
 
 function assistantContent(message: Record<string, unknown>, param: string): string | Block[] {
@@ -189,22 +155,24 @@ function convertToolChoice(choice: unknown): Block | undefined {
   throw invalid('tool_choice', 'must be "auto", "required", "none" or a named function');
 }
 
+/** Fields whose value goes to Anthropic as given. */
+const COPIED: ReadonlyArray<[string, string]> = [
+  ['temperature', 'temperature'],
+  ['top_p', 'top_p'],
+];
+
 export function buildAnthropicRequest(ctx: BuildContext): UpstreamRequest {
   const { body } = ctx;
-  const droppedParams: string[] = [];
-  for (const [field, value] of Object.entries(body)) {
-    if (!HANDLED.has(field) && !isNeutral(field, value)) droppedParams.push(field);
-  }
+  const droppedParams = unhandledParams(body, HANDLED);
 
   const { system, turns } = convertMessages(body.messages);
   const out: Record<string, unknown> = { model: ctx.model };
   if (system.length > 0) out.system = system.join('\n\n');
   out.messages = turns;
-  out.max_tokens = body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_MAX_TOKENS;
-  if (body.temperature !== undefined && body.temperature !== null) out.temperature = body.temperature;
-  if (body.top_p !== undefined && body.top_p !== null) out.top_p = body.top_p;
-  if (typeof body.stop === 'string') out.stop_sequences = [body.stop];
-  else if (Array.isArray(body.stop)) out.stop_sequences = body.stop;
+  out.max_tokens = maxTokensOf(body) ?? DEFAULT_MAX_TOKENS;
+  copyParams(body, out, COPIED);
+  const stop = stopSequences(body.stop);
+  if (stop !== undefined) out.stop_sequences = stop;
   const user = body.user ?? body.safety_identifier;
   if (typeof user === 'string') out.metadata = { user_id: user };
 
@@ -219,9 +187,7 @@ export function buildAnthropicRequest(ctx: BuildContext): UpstreamRequest {
 
   const format = body.response_format;
   if (isRecord(format) && format.type === 'json_schema') {
-    const schema = isRecord(format.json_schema) ? format.json_schema.schema : undefined;
-    if (!isRecord(schema)) throw invalid('response_format.json_schema.schema', 'must be an object');
-    out.output_config = { format: { type: 'json_schema', schema } };
+    out.output_config = { format: { type: 'json_schema', schema: jsonSchemaOf(format) } };
   } else if (isRecord(format) && format.type === 'json_object') {
     // Anthropic has no schemaless JSON mode: the client is told it was not applied.
     droppedParams.push('response_format');

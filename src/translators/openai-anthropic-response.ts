@@ -3,7 +3,14 @@
 
 import { isRecord } from '../json-guards.js';
 import { openAIErrorDetail } from './openai-passthrough.js';
-import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
+import {
+  assistantMessage,
+  mappedFinishReason,
+  type OpenAIUsage,
+  openAIUsage,
+  singleChoiceCompletion,
+  tokenCount,
+} from './openai-shapes.js';
 import type { UpstreamErrorDetail } from './types.js';
 
 const FINISH_REASONS: Record<string, string> = {
@@ -17,25 +24,15 @@ const FINISH_REASONS: Record<string, string> = {
 };
 
 export function finishReasonOf(stopReason: unknown): string {
-  return typeof stopReason === 'string' ? (FINISH_REASONS[stopReason] ?? 'stop') : 'stop';
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+  return mappedFinishReason(FINISH_REASONS, stopReason);
 }
 
 /** Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all. */
 export function usageOf(usage: unknown): OpenAIUsage {
   const u = isRecord(usage) ? usage : {};
-  const cached = count(u.cache_read_input_tokens);
-  const prompt = count(u.input_tokens) + count(u.cache_creation_input_tokens) + cached;
-  const completion = count(u.output_tokens);
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: cached },
-  };
+  const cached = tokenCount(u.cache_read_input_tokens);
+  const prompt = tokenCount(u.input_tokens) + tokenCount(u.cache_creation_input_tokens) + cached;
+  return openAIUsage(prompt, tokenCount(u.output_tokens), cached);
 }
 
 export function translateAnthropicResponse(upstream: unknown): unknown {
@@ -55,20 +52,13 @@ export function translateAnthropicResponse(upstream: unknown): unknown {
     }
     // thinking / redacted_thinking and server-tool blocks have no OpenAI field: left out.
   }
-  const out: Record<string, unknown> = {
-    role: 'assistant',
-    content: text === '' && toolCalls.length > 0 ? null : text,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) out.tool_calls = toolCalls;
-  return {
-    id: message.id,
-    object: 'chat.completion',
-    created: nowSeconds(),
-    model: message.model,
-    choices: [{ index: 0, message: out, logprobs: null, finish_reason: finishReasonOf(message.stop_reason) }],
-    usage: usageOf(message.usage),
-  };
+  return singleChoiceCompletion(
+    message.id,
+    message.model,
+    assistantMessage(text, toolCalls),
+    finishReasonOf(message.stop_reason),
+    usageOf(message.usage),
+  );
 }
 
 /** `{"type":"error","error":{"type","message"}}`; anything else is read as OpenAI's shape or text. */

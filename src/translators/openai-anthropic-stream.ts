@@ -3,80 +3,26 @@
 // (message id, tool-call ordinals, usage) and writes OpenAI frames.
 
 import { isRecord } from '../json-guards.js';
-import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
-import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
+import { SSE_DONE } from '../streaming/sse-writer.js';
 import { finishReasonOf, usageOf } from './openai-anthropic-response.js';
-import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
+import { NamedEventStreamTranslator, streamErrorFrame } from './openai-chunks.js';
 import type { BuildContext, StreamTranslator } from './types.js';
 
-class AnthropicStreamTranslator implements StreamTranslator {
-  private readonly parser = new SseParser();
-  private readonly includeUsage: boolean;
-  private readonly provider: string;
-  private id = '';
-  private model: string;
-  private readonly created = nowSeconds();
+class AnthropicStreamTranslator extends NamedEventStreamTranslator {
   private usage: Record<string, unknown> = {};
-  /** Anthropic block index → OpenAI tool-call index: text and thinking blocks use indices too. */
-  private readonly toolIndex = new Map<number, number>();
-  private done = false;
 
   constructor(ctx: BuildContext) {
-    const options = ctx.body.stream_options;
-    this.includeUsage = isRecord(options) && options.include_usage === true;
-    this.provider = ctx.provider.name;
-    this.model = ctx.model;
+    super(ctx, 'message_stop');
   }
 
-  push(chunk: Buffer): Buffer | undefined {
-    return this.render(this.parser.push(chunk));
-  }
-
-  end(): Buffer | undefined {
-    const out = this.render(this.parser.end());
-    if (this.done) return out;
-    // The upstream closed cleanly but without message_stop: the answer is incomplete.
-    this.done = true;
-    const message = `${this.provider}: the stream ended before message_stop`;
-    const tail = sseFrame({ error: { message, type: 'api_error', param: null, code: 'upstream_error' } });
-    return Buffer.concat([out ?? Buffer.alloc(0), Buffer.from(tail)]);
-  }
-
-  private render(events: SseEvent[]): Buffer | undefined {
-    let text = '';
-    for (const event of events) {
-      if (this.done) break;
-      text += this.handle(event);
-    }
-    return text === '' ? undefined : Buffer.from(text);
-  }
-
-  private chunk(delta: Record<string, unknown>, finishReason: string | null = null): string {
-    return sseFrame({
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      ...(this.includeUsage ? { usage: null } : {}),
-    });
-  }
-
-  private handle(event: SseEvent): string {
-    let data: unknown;
-    try {
-      data = JSON.parse(event.data);
-    } catch {
-      return ''; // Not JSON: no Anthropic event looks like this, so it carries nothing to relay.
-    }
-    if (!isRecord(data)) return '';
-    switch (data.type ?? event.event) {
+  protected handle(type: unknown, data: Record<string, unknown>): string {
+    switch (type) {
       case 'message_start': {
         const message = isRecord(data.message) ? data.message : {};
         if (typeof message.id === 'string') this.id = message.id;
         if (typeof message.model === 'string') this.model = message.model;
         if (isRecord(message.usage)) this.usage = { ...message.usage };
-        return this.chunk({ role: 'assistant', content: '' });
+        return this.roleChunk();
       }
       case 'content_block_start':
         return this.blockStart(data);
@@ -91,18 +37,7 @@ class AnthropicStreamTranslator implements StreamTranslator {
       }
       case 'message_stop': {
         this.done = true;
-        const usage: OpenAIUsage | undefined = this.includeUsage ? usageOf(this.usage) : undefined;
-        const tail =
-          usage === undefined
-            ? ''
-            : sseFrame({
-                id: this.id,
-                object: 'chat.completion.chunk',
-                created: this.created,
-                model: this.model,
-                choices: [],
-                usage,
-              });
+        const tail = this.includeUsage ? this.frame([], usageOf(this.usage)) : '';
         return `${tail}${SSE_DONE}`;
       }
       case 'error': {
@@ -110,9 +45,7 @@ class AnthropicStreamTranslator implements StreamTranslator {
         const error = isRecord(data.error) ? data.error : {};
         const message = typeof error.message === 'string' ? error.message : 'stream error';
         const type = typeof error.type === 'string' ? error.type : 'api_error';
-        return sseFrame({
-          error: { message: `${this.provider}: ${message}`, type, param: null, code: null },
-        });
+        return streamErrorFrame(`${this.provider}: ${message}`, type, null);
       }
       default:
         return ''; // ping, content_block_stop, and event types added later

@@ -3,8 +3,19 @@
 // differences are names (p, stop_sequences), tool_choice in upper case without a named-function
 // form, JSON mode as one `json_object` type with an optional schema, and `tool_plan` for the text
 // an assistant writes beside its tool calls.
-import { GatewayError } from '../errors.js';
 import { isRecord } from '../json-guards.js';
+import {
+  copyParams,
+  functionCallOf,
+  invalidParam as invalid,
+  jsonSchemaOf,
+  maxTokensOf,
+  NEUTRAL_VALUES,
+  stopSequences,
+  textOf,
+  droppedParams as unhandledParams,
+  userContentParts,
+} from './request-params.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -30,32 +41,8 @@ const HANDLED = new Set([
   'extra_body',
 ]);
 
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError('invalid_request', `${param}: ${message}`, { param });
-}
-
-/** Values that carry no request for a feature, so dropping them loses nothing. */
-function isNeutral(field: string, value: unknown): boolean {
-  if (value === null || value === undefined) return true;
-  if (field === 'n') return value === 1;
-  if (field === 'logprobs') return value === false;
-  // Cohere may call several tools at once; that is OpenAI's default too.
-  if (field === 'parallel_tool_calls') return value === true;
-  return false;
-}
-
-function textOf(content: unknown, param: string): string {
-  if (typeof content === 'string') return content;
-  if (content === null || content === undefined) return '';
-  if (!Array.isArray(content)) throw invalid(param, 'must be a string or an array of text parts');
-  return content
-    .map((part, index) => {
-      if (!isRecord(part) || typeof part.text !== 'string')
-        throw invalid(`${param}[${index}]`, 'only text parts are allowed here');
-      return part.text;
-    })
-    .join('');
-}
+/** Cohere may call several tools at once; that is OpenAI's default too. */
+const NEUTRAL: Readonly<Json> = { ...NEUTRAL_VALUES, parallel_tool_calls: true };
 
 function imagePart(part: Json, param: string): Json {
   const image = part.image_url;
@@ -71,30 +58,13 @@ function imagePart(part: Json, param: string): Json {
 }
 
 function userContent(content: unknown, param: string): string | Json[] {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw invalid(param, 'must be a string or an array of content parts');
-  return content.map((part, index): Json => {
-    const partParam = `${param}[${index}]`;
-    if (!isRecord(part)) throw invalid(partParam, 'must be an object');
-    if (part.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
-    if (part.type === 'image_url') return imagePart(part, partParam);
-    throw invalid(`${partParam}.type`, `content part type ${JSON.stringify(part.type)} is not supported`);
-  });
+  return userContentParts(content, param, imagePart);
 }
 
 function toolCall(call: unknown, param: string): Json {
-  if (!isRecord(call) || !isRecord(call.function)) throw invalid(param, 'must be a function tool call');
-  const fn = call.function;
-  const args = typeof fn.arguments === 'string' && fn.arguments.trim() !== '' ? fn.arguments : '{}';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw invalid(`${param}.function.arguments`, 'is not valid JSON');
-  }
-  if (!isRecord(parsed)) throw invalid(`${param}.function.arguments`, 'must be a JSON object');
+  const { id, name, argumentsText } = functionCallOf(call, param);
   // Cohere keeps arguments as a JSON string, so the client's text travels unchanged.
-  return { id: call.id, type: 'function', function: { name: fn.name, arguments: args } };
+  return { id, type: 'function', function: { name, arguments: argumentsText } };
 }
 
 function assistantMessage(message: Json, param: string): Json {
@@ -161,9 +131,7 @@ function convertResponseFormat(format: unknown): Json | undefined {
   if (!isRecord(format) || format.type === 'text') return undefined;
   if (format.type === 'json_object') return { type: 'json_object' };
   if (format.type === 'json_schema') {
-    const schema = isRecord(format.json_schema) ? format.json_schema.schema : undefined;
-    if (!isRecord(schema)) throw invalid('response_format.json_schema.schema', 'must be an object');
-    return { type: 'json_object', json_schema: schema };
+    return { type: 'json_object', json_schema: jsonSchemaOf(format) };
   }
   throw invalid('response_format.type', 'must be "text", "json_object" or "json_schema"');
 }
@@ -179,10 +147,7 @@ const COPIED: ReadonlyArray<[string, string]> = [
 
 export function buildCohereRequest(ctx: BuildContext): UpstreamRequest {
   const { body } = ctx;
-  const droppedParams: string[] = [];
-  for (const [field, value] of Object.entries(body)) {
-    if (!HANDLED.has(field) && !isNeutral(field, value)) droppedParams.push(field);
-  }
+  const droppedParams = unhandledParams(body, HANDLED, NEUTRAL);
 
   const out: Json = { model: ctx.model, messages: convertMessages(body.messages) };
   const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
@@ -193,14 +158,11 @@ export function buildCohereRequest(ctx: BuildContext): UpstreamRequest {
 
   const format = convertResponseFormat(body.response_format);
   if (format !== undefined) out.response_format = format;
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  const maxTokens = maxTokensOf(body);
   if (maxTokens !== undefined && maxTokens !== null) out.max_tokens = maxTokens;
-  if (typeof body.stop === 'string') out.stop_sequences = [body.stop];
-  else if (Array.isArray(body.stop)) out.stop_sequences = body.stop;
-  for (const [from, to] of COPIED) {
-    const value = body[from];
-    if (value !== undefined && value !== null) out[to] = value;
-  }
+  const stop = stopSequences(body.stop);
+  if (stop !== undefined) out.stop_sequences = stop;
+  copyParams(body, out, COPIED);
   if (ctx.stream) out.stream = true;
   if (isRecord(body.extra_body)) Object.assign(out, body.extra_body);
 

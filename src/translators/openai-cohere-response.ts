@@ -2,7 +2,14 @@
 // reasons, usage and errors (shared/reference/wire-formats.md §4.1).
 import { isRecord } from '../json-guards.js';
 import { openAIErrorDetail } from './openai-passthrough.js';
-import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
+import {
+  assistantMessage,
+  mappedFinishReason,
+  type OpenAIUsage,
+  openAIUsage,
+  singleChoiceCompletion,
+  tokenCount,
+} from './openai-shapes.js';
 import type { BuildContext, UpstreamErrorDetail } from './types.js';
 
 /** ERROR and TIMEOUT end the answer without a better OpenAI name: `stop`, as LiteLLM maps them. */
@@ -16,11 +23,7 @@ const FINISH_REASONS: Record<string, string> = {
 };
 
 export function cohereFinishReason(reason: unknown): string {
-  return typeof reason === 'string' ? (FINISH_REASONS[reason] ?? 'stop') : 'stop';
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+  return mappedFinishReason(FINISH_REASONS, reason);
 }
 
 /**
@@ -30,14 +33,11 @@ function count(value: unknown): number {
 export function cohereUsage(usage: unknown): OpenAIUsage {
   const u = isRecord(usage) ? usage : {};
   const tokens = isRecord(u.tokens) ? u.tokens : isRecord(u.billed_units) ? u.billed_units : {};
-  const prompt = count(tokens.input_tokens);
-  const completion = count(tokens.output_tokens);
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: count(u.cached_tokens) },
-  };
+  return openAIUsage(
+    tokenCount(tokens.input_tokens),
+    tokenCount(tokens.output_tokens),
+    tokenCount(u.cached_tokens),
+  );
 }
 
 function textOf(content: unknown): string {
@@ -63,23 +63,14 @@ export function translateCohereResponse(upstream: unknown, ctx: BuildContext): u
   // With tool calls Cohere puts its text in tool_plan; requests send it back the same way.
   const plan = toolCalls.length > 0 && typeof message.tool_plan === 'string' ? message.tool_plan : '';
   const text = plan + textOf(message.content);
-  const out: Record<string, unknown> = {
-    role: 'assistant',
-    content: text === '' && toolCalls.length > 0 ? null : text,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) out.tool_calls = toolCalls;
-  return {
-    id: answer.id,
-    object: 'chat.completion',
-    created: nowSeconds(),
+  return singleChoiceCompletion(
+    answer.id,
     // Cohere's answer does not name the model; the one asked for is the best there is.
-    model: ctx.model,
-    choices: [
-      { index: 0, message: out, logprobs: null, finish_reason: cohereFinishReason(answer.finish_reason) },
-    ],
-    usage: cohereUsage(answer.usage),
-  };
+    ctx.model,
+    assistantMessage(text, toolCalls),
+    cohereFinishReason(answer.finish_reason),
+    cohereUsage(answer.usage),
+  );
 }
 
 function typeForStatus(status: number): string {

@@ -4,10 +4,9 @@
 // which the spec declares but the docs never show, is tolerated.
 
 import { isRecord } from '../json-guards.js';
-import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
-import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
+import { SSE_DONE } from '../streaming/sse-writer.js';
+import { NamedEventStreamTranslator, streamErrorFrame } from './openai-chunks.js';
 import { cohereFinishReason, cohereUsage } from './openai-cohere-response.js';
-import { nowSeconds } from './openai-shapes.js';
 import type { BuildContext, StreamTranslator } from './types.js';
 
 /** `delta.message` of a Cohere event, where every payload lives. */
@@ -16,74 +15,16 @@ function messageDelta(data: Record<string, unknown>): Record<string, unknown> {
   return isRecord(delta.message) ? delta.message : {};
 }
 
-class CohereStreamTranslator implements StreamTranslator {
-  private readonly parser = new SseParser();
-  private readonly includeUsage: boolean;
-  private readonly provider: string;
-  private readonly model: string;
-  private id = '';
-  private readonly created = nowSeconds();
-  /** Cohere tool-call index → OpenAI tool-call index (both count calls, but only ours is trusted). */
-  private readonly toolIndex = new Map<number, number>();
-  private done = false;
-
+class CohereStreamTranslator extends NamedEventStreamTranslator {
   constructor(ctx: BuildContext) {
-    const options = ctx.body.stream_options;
-    this.includeUsage = isRecord(options) && options.include_usage === true;
-    this.provider = ctx.provider.name;
-    this.model = ctx.model;
+    super(ctx, 'message-end');
   }
 
-  push(chunk: Buffer): Buffer | undefined {
-    return this.render(this.parser.push(chunk));
-  }
-
-  end(): Buffer | undefined {
-    const out = this.render(this.parser.end());
-    if (this.done) return out;
-    // The upstream closed cleanly but without message-end: the answer is incomplete.
-    this.done = true;
-    const message = `${this.provider}: the stream ended before message-end`;
-    const tail = sseFrame({ error: { message, type: 'api_error', param: null, code: 'upstream_error' } });
-    return Buffer.concat([out ?? Buffer.alloc(0), Buffer.from(tail)]);
-  }
-
-  private render(events: SseEvent[]): Buffer | undefined {
-    let text = '';
-    for (const event of events) {
-      if (this.done) break;
-      text += this.handle(event);
-    }
-    return text === '' ? undefined : Buffer.from(text);
-  }
-
-  private frame(choices: unknown[], usage?: unknown): string {
-    return sseFrame({
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices,
-      ...(usage !== undefined ? { usage } : this.includeUsage ? { usage: null } : {}),
-    });
-  }
-
-  private chunk(delta: Record<string, unknown>, finishReason: string | null = null): string {
-    return this.frame([{ index: 0, delta, logprobs: null, finish_reason: finishReason }]);
-  }
-
-  private handle(event: SseEvent): string {
-    let data: unknown;
-    try {
-      data = JSON.parse(event.data);
-    } catch {
-      return ''; // `[DONE]` or anything else that is not JSON carries nothing to relay.
-    }
-    if (!isRecord(data)) return '';
-    switch (data.type ?? event.event) {
+  protected handle(type: unknown, data: Record<string, unknown>): string {
+    switch (type) {
       case 'message-start':
         if (typeof data.id === 'string') this.id = data.id;
-        return this.chunk({ role: 'assistant', content: '' });
+        return this.roleChunk();
       case 'content-start':
       case 'content-delta': {
         const content = messageDelta(data).content;
@@ -130,9 +71,7 @@ class CohereStreamTranslator implements StreamTranslator {
     this.done = true;
     const delta = isRecord(data.delta) ? data.delta : {};
     if (typeof delta.error === 'string' && delta.error !== '') {
-      return sseFrame({
-        error: { message: `${this.provider}: ${delta.error}`, type: 'api_error', param: null, code: null },
-      });
+      return streamErrorFrame(`${this.provider}: ${delta.error}`, 'api_error', null);
     }
     const finish = this.chunk({}, cohereFinishReason(delta.finish_reason));
     const usage = this.includeUsage ? this.frame([], cohereUsage(delta.usage)) : '';

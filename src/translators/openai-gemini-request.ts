@@ -3,6 +3,7 @@
 // translated is rejected with a 400 naming the field, never guessed at.
 import { GatewayError } from '../errors.js';
 import { isRecord } from '../json-guards.js';
+import { copyParams, maxTokensOf, stopSequences } from './request-params.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -261,20 +262,26 @@ function functionCallingConfig(choice: unknown, param: string): Json | undefined
   throw invalid(`${param} must be "auto", "none", "required" or name a function.`, param);
 }
 
+/** Fields whose value goes into generationConfig as given, under Gemini's name. */
+const SAMPLING: ReadonlyArray<[string, string]> = [
+  ['temperature', 'temperature'],
+  ['top_p', 'topP'],
+];
+const CHOICES: ReadonlyArray<[string, string]> = [
+  ['n', 'candidateCount'],
+  ['seed', 'seed'],
+  ['presence_penalty', 'presencePenalty'],
+  ['frequency_penalty', 'frequencyPenalty'],
+];
+
 function generationConfig(body: Json): Json {
   const config: Json = {};
-  if (body.temperature !== undefined && body.temperature !== null) config.temperature = body.temperature;
-  if (body.top_p !== undefined && body.top_p !== null) config.topP = body.top_p;
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  copyParams(body, config, SAMPLING);
+  const maxTokens = maxTokensOf(body);
   if (maxTokens !== undefined && maxTokens !== null) config.maxOutputTokens = maxTokens;
-  if (typeof body.stop === 'string') config.stopSequences = [body.stop];
-  else if (Array.isArray(body.stop)) config.stopSequences = body.stop;
-  if (body.n !== undefined && body.n !== null) config.candidateCount = body.n;
-  if (body.seed !== undefined && body.seed !== null) config.seed = body.seed;
-  if (body.presence_penalty !== undefined && body.presence_penalty !== null)
-    config.presencePenalty = body.presence_penalty;
-  if (body.frequency_penalty !== undefined && body.frequency_penalty !== null)
-    config.frequencyPenalty = body.frequency_penalty;
+  const stop = stopSequences(body.stop);
+  if (stop !== undefined) config.stopSequences = stop;
+  copyParams(body, config, CHOICES);
   const format = body.response_format;
   if (isRecord(format)) {
     if (format.type === 'json_object') config.responseMimeType = 'application/json';

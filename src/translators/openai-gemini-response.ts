@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { isRecord } from '../json-guards.js';
+import { assistantMessage, nowSeconds, type OpenAIUsage, tokenCount } from './openai-shapes.js';
 import type { BuildContext } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -11,14 +12,6 @@ export interface OpenAIToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
-}
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details?: { cached_tokens: number };
-  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 const CONTENT_FILTER = new Set([
@@ -43,15 +36,11 @@ export function finishReasonOf(reason: unknown, hasCalls: boolean): string {
   return hasCalls ? 'tool_calls' : 'stop';
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
 /** `candidatesTokenCount` excludes thinking tokens, which OpenAI counts as completion tokens. */
 export function usageOf(metadata: unknown): OpenAIUsage | undefined {
   if (!isRecord(metadata)) return undefined;
-  const prompt = count(metadata.promptTokenCount);
-  const completion = count(metadata.candidatesTokenCount) + count(metadata.thoughtsTokenCount);
+  const prompt = tokenCount(metadata.promptTokenCount);
+  const completion = tokenCount(metadata.candidatesTokenCount) + tokenCount(metadata.thoughtsTokenCount);
   const usage: OpenAIUsage = {
     prompt_tokens: prompt,
     completion_tokens: completion,
@@ -128,15 +117,9 @@ export function translateGeminiResponse(upstream: unknown, ctx: BuildContext): u
   const candidates = candidatesOf(upstream);
   const choices = candidates.map((candidate, position) => {
     const { text, calls } = readParts(candidate);
-    const message: Json = {
-      role: 'assistant',
-      content: text === '' && calls.length > 0 ? null : text,
-      refusal: null,
-    };
-    if (calls.length > 0) message.tool_calls = calls.map(toolCallOf);
     return {
       index: candidateIndex(candidate, position),
-      message,
+      message: assistantMessage(text, calls.map(toolCallOf)),
       logprobs: null,
       finish_reason: finishReasonOf(candidate.finishReason, calls.length > 0),
     };
@@ -153,7 +136,7 @@ export function translateGeminiResponse(upstream: unknown, ctx: BuildContext): u
   const answer: Json = {
     id: completionId(upstream),
     object: 'chat.completion',
-    created: Math.floor(Date.now() / 1000),
+    created: nowSeconds(),
     model: modelOf(upstream, ctx),
     choices,
   };

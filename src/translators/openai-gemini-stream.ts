@@ -4,16 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import { isRecord } from '../json-guards.js';
 import { type SseEvent, SseParser } from '../streaming/sse-parser.js';
-import { SSE_DONE, sseFrame } from '../streaming/sse-writer.js';
+import { SSE_DONE } from '../streaming/sse-writer.js';
+import { chunkFrame, deltaChoice, includeUsageOf, roleDelta, streamErrorFrame } from './openai-chunks.js';
 import {
   candidateIndex,
   candidatesOf,
   finishReasonOf,
-  type OpenAIUsage,
   readParts,
   toolCallOf,
   usageOf,
 } from './openai-gemini-response.js';
+import { nowSeconds, type OpenAIUsage } from './openai-shapes.js';
 import type { BuildContext, StreamTranslator } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -25,18 +26,17 @@ interface ChoiceState {
 
 export class GeminiStreamTranslator implements StreamTranslator {
   private readonly parser = new SseParser();
-  private readonly includeUsage: boolean;
-  private readonly created = Math.floor(Date.now() / 1000);
-  private id: string | undefined;
-  private model: string;
+  readonly includeUsage: boolean;
+  readonly created = nowSeconds();
+  id: string | undefined;
+  model: string;
   private readonly choices = new Map<number, ChoiceState>();
   private usage: OpenAIUsage | undefined;
   /** Set after an error event: nothing more is sent, not even [DONE]. */
   private failed = false;
 
   constructor(ctx: BuildContext) {
-    const options = ctx.body.stream_options;
-    this.includeUsage = isRecord(options) && options.include_usage === true;
+    this.includeUsage = includeUsageOf(ctx);
     this.model = ctx.model;
   }
 
@@ -56,19 +56,11 @@ export class GeminiStreamTranslator implements StreamTranslator {
   }
 
   private chunk(choices: unknown[], usage?: OpenAIUsage): string {
-    const data: Json = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices,
-    };
-    if (this.includeUsage) data.usage = usage ?? null;
-    return sseFrame(data);
+    return chunkFrame(this, choices, usage);
   }
 
   private choice(index: number, delta: Json, finishReason: string | null = null): Json {
-    return { index, delta, logprobs: null, finish_reason: finishReason };
+    return deltaChoice(index, delta, finishReason);
   }
 
   private handle(event: SseEvent): string {
@@ -97,7 +89,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
       if (state === undefined) {
         state = { calls: 0, finished: false };
         this.choices.set(index, state);
-        out += this.chunk([this.choice(index, { role: 'assistant', content: '' })]);
+        out += this.chunk([this.choice(index, roleDelta())]);
       }
       if (state.finished) return;
       const { text, calls } = readParts(candidate);
@@ -121,7 +113,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
     let out = '';
     if (this.choices.size === 0) {
       // A stream with no candidates at all: the prompt was blocked.
-      out += this.chunk([this.choice(0, { role: 'assistant', content: '' })]);
+      out += this.chunk([this.choice(0, roleDelta())]);
       out += this.chunk([this.choice(0, {}, 'content_filter')]);
     }
     for (const [index, state] of this.choices) {
@@ -134,6 +126,6 @@ export class GeminiStreamTranslator implements StreamTranslator {
 
   private fail(message: string, code: string): string {
     this.failed = true;
-    return sseFrame({ error: { message, type: 'api_error', param: null, code } });
+    return streamErrorFrame(message, 'api_error', code);
   }
 }

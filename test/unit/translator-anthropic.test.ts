@@ -1,18 +1,15 @@
 // The OpenAI → Anthropic translator against golden fixtures (test/fixtures/openai-anthropic/<case>/):
 // request.json → upstream-request.json (+ dropped-params.json), upstream-response.json → response.json,
-// upstream-stream.txt → expected-chunks.json. Every stream is replayed whole and split in two at every
-// byte offset, which must give the same output. UPDATE_GOLDEN=1 rewrites the expected files.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// upstream-stream.txt → expected-chunks.json, through the shared runner in test/support/golden.ts.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config/types.js';
 import { GatewayError } from '../../src/errors.js';
-import { SseParser } from '../../src/streaming/sse-parser.js';
 import { openAIAnthropic } from '../../src/translators/openai-anthropic.js';
 import type { BuildContext, ChatRequestBody } from '../../src/translators/types.js';
+import { describeGoldenCases, FIXTURES, folderNames, openAIEvents, replayStream } from '../support/golden.js';
 
-const ROOT = join(import.meta.dirname, '../fixtures/openai-anthropic');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const ROOT = join(FIXTURES, 'openai-anthropic');
 
 const PROVIDER: ProviderConfig = {
   name: 'anthropic',
@@ -40,96 +37,36 @@ function contextFor(body: ChatRequestBody): BuildContext {
   };
 }
 
-function readJson(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-}
-
-/** Compares with the golden file, or writes it when updating. */
-function golden(path: string, actual: unknown): void {
-  if (UPDATE) writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
-  expect(actual).toEqual(readJson(path));
-}
-
-/** `created` is the translation time; fixtures hold 0. */
-function normalized(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(normalized);
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) out[key] = key === 'created' ? 0 : normalized(inner);
-  return out;
-}
-
 /** Runs upstream bytes through a fresh stream translator, fed in the given pieces. */
 function translateStream(ctx: BuildContext, pieces: Buffer[]): string {
-  const translator = openAIAnthropic.createStreamTranslator!(ctx);
-  const out: Buffer[] = [];
-  for (const piece of pieces) {
-    const chunk = translator.push(piece);
-    if (chunk !== undefined) out.push(chunk);
-  }
-  const tail = translator.end();
-  if (tail !== undefined) out.push(tail);
-  return Buffer.concat(out)
-    .toString('utf8')
-    .replace(/"created":\d+/g, '"created":0');
+  return replayStream(openAIAnthropic.createStreamTranslator!(ctx), pieces);
 }
 
-/** The OpenAI events a client would read: chunk objects, error objects, and "[DONE]". */
-function openAIEvents(text: string): unknown[] {
-  const parser = new SseParser();
-  const events = [...parser.push(text), ...parser.end()];
-  for (const event of events) expect(event.event).toBeUndefined();
-  return events.map((event) => (event.data === '[DONE]' ? '[DONE]' : JSON.parse(event.data)));
-}
-
-const CASES = readdirSync(ROOT, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name)
-  .sort();
+const CASES = folderNames(ROOT);
 
 describe('OpenAI → Anthropic golden fixtures', () => {
   it('has the cases the translator must cover', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(8);
   });
 
-  describe.each(CASES)('%s', (name) => {
-    const dir = join(ROOT, name);
-    const request = readJson(join(dir, 'request.json')) as ChatRequestBody;
-    const ctx = contextFor(request);
-
-    it('builds the upstream request', () => {
-      const built = openAIAnthropic.buildRequest(ctx);
-      expect(built.path).toBe('/messages');
-      expect(built.headers).toEqual({});
-      golden(join(dir, 'upstream-request.json'), JSON.parse(built.body));
-      const droppedPath = join(dir, 'dropped-params.json');
-      if (UPDATE && built.droppedParams.length > 0) golden(droppedPath, built.droppedParams);
-      const expected = existsSync(droppedPath) ? readJson(droppedPath) : [];
-      expect(built.droppedParams).toEqual(expected);
-    });
-
-    if (existsSync(join(dir, 'upstream-response.json'))) {
-      it('translates the upstream answer', () => {
-        const upstream = readJson(join(dir, 'upstream-response.json'));
-        golden(join(dir, 'response.json'), normalized(openAIAnthropic.translateResponse!(upstream, ctx)));
-      });
-    }
-
-    if (existsSync(join(dir, 'upstream-stream.txt'))) {
-      const bytes = readFileSync(join(dir, 'upstream-stream.txt'));
-
-      it('translates the stream replayed whole', () => {
-        golden(join(dir, 'expected-chunks.json'), openAIEvents(translateStream(ctx, [bytes])));
-      });
-
-      it('gives the same output split at every byte offset', () => {
-        const whole = translateStream(ctx, [bytes]);
-        for (let offset = 1; offset < bytes.length; offset++) {
-          const split = translateStream(ctx, [bytes.subarray(0, offset), bytes.subarray(offset)]);
-          if (split !== whole) expect.fail(`output differs when split at byte ${offset}`);
-        }
-      });
-    }
+  describeGoldenCases({
+    root: ROOT,
+    context: ({ request }) => contextFor(request as ChatRequestBody),
+    request: {
+      build: (ctx) => openAIAnthropic.buildRequest(ctx),
+      check: (built) => {
+        expect(built.path).toBe('/messages');
+        expect(built.headers).toEqual({});
+      },
+      golden: (built) => JSON.parse(built.body),
+      droppedParamsFile: true,
+    },
+    response: {
+      title: 'translates the upstream answer',
+      translate: (upstream, ctx) => openAIAnthropic.translateResponse!(upstream, ctx),
+      normalize: true,
+    },
+    stream: { create: (ctx) => openAIAnthropic.createStreamTranslator!(ctx) },
   });
 });
 

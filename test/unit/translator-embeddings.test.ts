@@ -3,8 +3,7 @@
 // upstream-request.json (path, dropped params, body), the upstream-response.json and the expected
 // response.json (for a pass-through, the upstream answer relayed unchanged). The upstream model is
 // the request's model without its `provider:` prefix, as the router gives it. UPDATE_GOLDEN=1
-// rewrites the expected files from the translators' output, to be reviewed by hand.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// rewrites the expected files; the runner is shared, in test/support/golden.ts.
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -14,20 +13,9 @@ import type { Protocol } from '../../src/providers/registry.js';
 import { embeddingsTranslatorFor } from '../../src/translators/embeddings/index.js';
 import { floatsToBase64 } from '../../src/translators/embeddings/types.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../../src/translators/types.js';
+import { describeGoldenCases, FIXTURES, fixtureSuites } from '../support/golden.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const PROTOCOLS: Record<string, Protocol> = { openai: 'openai', gemini: 'gemini', cohere: 'cohere' };
-
-function readJson(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-function golden(path: string, actual: unknown): void {
-  if (UPDATE) writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
-  else if (!existsSync(path)) expect.fail(`${path} is missing; run with UPDATE_GOLDEN=1 and review it`);
-  expect(actual).toEqual(readJson(path));
-}
 
 function translatorOf(provider: string): ChatTranslator {
   const translator = embeddingsTranslatorFor(PROTOCOLS[provider] ?? 'ideogram');
@@ -50,9 +38,7 @@ function contextOf(
   };
 }
 
-const suites = readdirSync(FIXTURES)
-  .filter((name) => name.startsWith('openai-embeddings-'))
-  .sort();
+const suites = fixtureSuites('openai-embeddings-');
 
 describe('embeddings golden fixtures', () => {
   it('covers OpenAI, Gemini and Cohere', () => {
@@ -66,28 +52,23 @@ describe('embeddings golden fixtures', () => {
   describe.each(suites)('%s', (suite) => {
     const provider = suite.slice('openai-embeddings-'.length);
     const translator = translatorOf(provider);
-    const cases = readdirSync(join(FIXTURES, suite)).sort();
-
-    describe.each(cases)('%s', (name) => {
-      const dir = join(FIXTURES, suite, name);
-      const rawBody = readFileSync(join(dir, 'request.json'), 'utf8').trim();
-      const ctx = contextOf(provider, JSON.parse(rawBody) as Record<string, unknown>, rawBody);
-
-      it('builds the upstream request', () => {
-        const request = translator.buildRequest(ctx);
-        expect(request.headers).toEqual({});
-        golden(join(dir, 'upstream-request.json'), {
+    describeGoldenCases({
+      root: join(FIXTURES, suite),
+      context: ({ request, rawRequest }) => contextOf(provider, request, rawRequest),
+      request: {
+        build: (ctx) => translator.buildRequest(ctx),
+        check: (request) => expect(request.headers).toEqual({}),
+        golden: (request) => ({
           path: request.path,
           droppedParams: request.droppedParams,
           body: JSON.parse(request.body),
-        });
-      });
-
-      it('answers in OpenAI shape', () => {
-        const upstream = readJson(join(dir, 'upstream-response.json'));
-        const answer = translator.translateResponse?.(upstream, ctx) ?? upstream;
-        golden(join(dir, 'response.json'), answer);
-      });
+        }),
+      },
+      response: {
+        title: 'answers in OpenAI shape',
+        translate: (upstream, ctx) => translator.translateResponse?.(upstream, ctx) ?? upstream,
+        everyCase: true,
+      },
     });
   });
 });

@@ -2,30 +2,18 @@
 // test/fixtures/openai-gemini/. Each holds the client's request.json and the expected
 // upstream-request.json (path, dropped params, body); non-stream cases the upstream-response.json
 // and the expected response.json; stream cases the recorded upstream-stream.txt and the expected
-// OpenAI chunks, replayed whole and split at every byte offset. UPDATE_GOLDEN=1 rewrites the
-// expected files from the translator's output, to be reviewed by hand before committing.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// OpenAI chunks, run through the shared runner in test/support/golden.ts (whole, split at every
+// byte offset, byte by byte). UPDATE_GOLDEN=1 rewrites the expected files.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config/types.js';
 import { GatewayError } from '../../src/errors.js';
-import { SseParser } from '../../src/streaming/sse-parser.js';
 import { openAIGemini } from '../../src/translators/openai-gemini.js';
 import type { BuildContext, ChatRequestBody } from '../../src/translators/types.js';
+import { describeGoldenCases, FIXTURES, folderNames, replayStream } from '../support/golden.js';
 
-const ROOT = join(import.meta.dirname, '..', 'fixtures', 'openai-gemini');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const ROOT = join(FIXTURES, 'openai-gemini');
 const PROVIDER = { name: 'gemini', protocol: 'gemini' } as unknown as ProviderConfig;
-
-function readJson(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-function golden(path: string, actual: unknown): void {
-  if (UPDATE) writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
-  else if (!existsSync(path)) expect.fail(`${path} is missing; run with UPDATE_GOLDEN=1 and review it`);
-  expect(actual).toEqual(readJson(path));
-}
 
 function contextOf(body: ChatRequestBody, model = 'gemini-test'): BuildContext {
   return {
@@ -37,35 +25,7 @@ function contextOf(body: ChatRequestBody, model = 'gemini-test'): BuildContext {
   };
 }
 
-/** `created` is the clock; everything else must match byte for byte. */
-function normalise<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && 'created' in value) {
-    expect(Number.isInteger((value as { created: unknown }).created)).toBe(true);
-    return { ...value, created: 0 };
-  }
-  return value;
-}
-
-function replay(ctx: BuildContext, pieces: Buffer[]): string {
-  const translator = openAIGemini.createStreamTranslator!(ctx);
-  const out: Buffer[] = [];
-  for (const piece of pieces) {
-    const chunk = translator.push(piece);
-    if (chunk !== undefined) out.push(chunk);
-  }
-  const last = translator.end();
-  if (last !== undefined) out.push(last);
-  return Buffer.concat(out).toString('utf8');
-}
-
-function chunksOf(text: string): unknown[] {
-  const parser = new SseParser();
-  return [...parser.push(text), ...parser.end()].map((event) =>
-    event.data === '[DONE]' ? '[DONE]' : normalise(JSON.parse(event.data)),
-  );
-}
-
-const cases = readdirSync(ROOT).sort();
+const cases = folderNames(ROOT);
 
 describe('OpenAI → Gemini golden fixtures', () => {
   it('has the cases the contract names', () => {
@@ -82,46 +42,26 @@ describe('OpenAI → Gemini golden fixtures', () => {
     );
   });
 
-  describe.each(cases)('%s', (name) => {
-    const dir = join(ROOT, name);
-    const body = readJson(join(dir, 'request.json')) as ChatRequestBody;
-    const ctx = contextOf(body);
-
-    it('builds the upstream request', () => {
-      const request = openAIGemini.buildRequest(ctx);
-      golden(join(dir, 'upstream-request.json'), {
+  describeGoldenCases({
+    root: ROOT,
+    context: ({ request }) => contextOf(request as ChatRequestBody),
+    request: {
+      build: (ctx) => openAIGemini.buildRequest(ctx),
+      golden: (request) => ({
         path: request.path,
         droppedParams: request.droppedParams,
         body: JSON.parse(request.body),
-      });
-    });
-
-    if (existsSync(join(dir, 'upstream-response.json'))) {
-      it('translates the answer', () => {
-        const answer = openAIGemini.translateResponse!(readJson(join(dir, 'upstream-response.json')), ctx);
-        golden(join(dir, 'response.json'), normalise(answer));
-      });
-    }
-
-    if (existsSync(join(dir, 'upstream-stream.txt'))) {
-      it('translates the stream, whole and split at every byte offset', () => {
-        const bytes = readFileSync(join(dir, 'upstream-stream.txt'));
-        const whole = replay(ctx, [bytes]);
-        golden(join(dir, 'expected-chunks.json'), chunksOf(whole));
-        expect(whole.endsWith('data: [DONE]\n\n')).toBe(true);
-        const normalised = JSON.stringify(chunksOf(whole));
-        for (let offset = 1; offset < bytes.length; offset++) {
-          const split = replay(ctx, [bytes.subarray(0, offset), bytes.subarray(offset)]);
-          if (JSON.stringify(chunksOf(split)) !== normalised) expect.fail(`split at byte ${offset} differs`);
-        }
-        // One byte at a time too: every boundary at once.
-        const bytewise = replay(
-          ctx,
-          [...bytes].map((byte) => Buffer.of(byte)),
-        );
-        expect(chunksOf(bytewise)).toEqual(chunksOf(whole));
-      });
-    }
+      }),
+    },
+    response: {
+      title: 'translates the answer',
+      translate: (upstream, ctx) => openAIGemini.translateResponse!(upstream, ctx),
+      normalize: true,
+    },
+    stream: {
+      create: (ctx) => openAIGemini.createStreamTranslator!(ctx),
+      check: (whole) => expect(whole.endsWith('data: [DONE]\n\n')).toBe(true),
+    },
   });
 });
 
@@ -229,14 +169,9 @@ describe('OpenAI → Gemini answers and errors', () => {
     const translator = openAIGemini.createStreamTranslator!(
       contextOf({ model: 'gemini-x', messages: [], stream: true }),
     );
-    const out = [
-      translator.push(
-        Buffer.from('data: {"error":{"code":500,"message":"boom","status":"INTERNAL"}}\r\n\r\n'),
-      ),
-      translator.end(),
-    ]
-      .filter((chunk) => chunk !== undefined)
-      .join('');
+    const out = replayStream(translator, [
+      Buffer.from('data: {"error":{"code":500,"message":"boom","status":"INTERNAL"}}\r\n\r\n'),
+    ]);
     expect(out).toContain('"message":"gemini: boom"');
     expect(out).not.toContain('[DONE]');
   });

@@ -2,8 +2,8 @@
 // test/fixtures/openai-images-<provider>/. Each holds the client's request.json and the expected
 // upstream-request.json (path, dropped params, content type, and the body: JSON, or the form
 // fields of a multipart body); cases with an upstream-response.json also the expected
-// response.json. UPDATE_GOLDEN=1 rewrites the expected files, to be reviewed by hand.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// response.json. UPDATE_GOLDEN=1 rewrites the expected files; the runner is shared, in
+// test/support/golden.ts.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config/types.js';
@@ -14,21 +14,9 @@ import { imageTranslatorFor } from '../../src/translators/images/index.js';
 import { multipartBody } from '../../src/translators/images/multipart.js';
 import type { BuildContext, ChatRequestBody } from '../../src/translators/types.js';
 import { parseMultipart } from '../support/emulator/images-protocol.js';
-
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
+import { describeGoldenCases, FIXTURES } from '../support/golden.js';
 
 const PROVIDERS: Record<string, Protocol> = { openai: 'openai', recraft: 'openai', ideogram: 'ideogram' };
-
-function readJson(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-function golden(path: string, actual: unknown): void {
-  if (UPDATE) writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
-  else if (!existsSync(path)) expect.fail(`${path} is missing; run with UPDATE_GOLDEN=1 and review it`);
-  expect(actual).toEqual(readJson(path));
-}
 
 function contextOf(
   provider: string,
@@ -56,30 +44,26 @@ for (const [provider, protocol] of Object.entries(PROVIDERS)) {
   const root = join(FIXTURES, `openai-images-${provider}`);
   const translator = imageTranslatorFor(protocol)!;
   describe(`OpenAI images → ${provider} golden fixtures`, () => {
-    describe.each(readdirSync(root).sort())('%s', (name) => {
-      const dir = join(root, name);
-      const raw = readFileSync(join(dir, 'request.json'), 'utf8').trim();
-      const ctx = contextOf(provider, JSON.parse(raw) as Record<string, unknown>, raw);
-
-      it('builds the upstream request', () => {
-        const request = translator.buildRequest(ctx);
-        const contentType = request.headers['content-type'];
-        golden(join(dir, 'upstream-request.json'), {
-          path: request.path,
-          droppedParams: request.droppedParams,
-          contentType: contentType?.replace(/boundary=.*$/, 'boundary=…') ?? 'application/json',
-          body: bodyOf(request.body, contentType),
-        });
-      });
-
-      if (existsSync(join(dir, 'upstream-response.json'))) {
-        it('translates the answer', () => {
-          const upstream = readJson(join(dir, 'upstream-response.json'));
-          // A pass-through relays the upstream bytes as they are.
-          const answer = translator.translateResponse?.(upstream, ctx) ?? upstream;
-          golden(join(dir, 'response.json'), answer);
-        });
-      }
+    describeGoldenCases({
+      root,
+      context: ({ request, rawRequest }) => contextOf(provider, request, rawRequest),
+      request: {
+        build: (ctx) => translator.buildRequest(ctx),
+        golden: (request) => {
+          const contentType = request.headers['content-type'];
+          return {
+            path: request.path,
+            droppedParams: request.droppedParams,
+            contentType: contentType?.replace(/boundary=.*$/, 'boundary=…') ?? 'application/json',
+            body: bodyOf(request.body, contentType),
+          };
+        },
+      },
+      response: {
+        title: 'translates the answer',
+        // A pass-through relays the upstream bytes as they are.
+        translate: (upstream, ctx) => translator.translateResponse?.(upstream, ctx) ?? upstream,
+      },
     });
   });
 }

@@ -2,18 +2,13 @@
 // and Cohere (translated). A Fastify route: the body is validated by the schema below (the 400
 // names the field) and the schema is published in /openapi.json.
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from '../../errors.js';
-import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../../gateway/attempt-loop.js';
-import { ExchangeSignal } from '../../gateway/exchange-signal.js';
+import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import { embeddingsTranslatorFor } from '../../translators/embeddings/index.js';
 import type { EmbeddingsRequestBody } from '../../translators/embeddings/types.js';
 import type { ChatRequestBody } from '../../translators/types.js';
 import { errorResponses } from '../chat-schema.js';
-import { newExchangeInfo, responseRequestId } from '../exchange-context.js';
-import { logExchange } from '../exchange-log.js';
-import { contextFor } from '../request-context.js';
 import type { Runtime } from '../runtime.js';
-import { CLIENT_CLOSED } from './relay-stream.js';
+import { parseUpstreamJson, serveUpstream } from '../upstream-exchange.js';
 
 export const EMBEDDINGS_PATH = '/v1/embeddings';
 
@@ -64,25 +59,11 @@ const embeddingsResponseSchema = {
   },
 };
 
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
 /** The answer in OpenAI's shape: relayed as is (pass-through) or translated. */
 function answerBytes(committed: CommittedResponse): Buffer {
-  const bytes = committed.body ?? Buffer.alloc(0);
   const translate = committed.translator.translateResponse;
-  if (translate === undefined) return bytes;
-  let upstream: unknown;
-  try {
-    upstream = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    const provider = committed.target.provider.name;
-    throw new GatewayError('upstream_error', `${provider} answered with a body that is not JSON.`, {
-      provider,
-    });
-  }
-  return Buffer.from(JSON.stringify(translate(upstream, committed.buildContext)));
+  if (translate === undefined) return committed.body ?? Buffer.alloc(0);
+  return Buffer.from(JSON.stringify(translate(parseUpstreamJson(committed), committed.buildContext)));
 }
 
 export function registerEmbeddingsRoute(app: FastifyInstance, runtime: Runtime): void {
@@ -101,69 +82,16 @@ export function registerEmbeddingsRoute(app: FastifyInstance, runtime: Runtime):
         security: [{ bearerAuth: [] }],
       },
     },
-    async (request, reply) => {
-      const ctx = contextFor(request);
+    (request, reply) => {
       const body = request.body as EmbeddingsRequestBody;
-      const { config, router } = runtime.state;
-      const exchange = newExchangeInfo(body.model, false);
-      ctx.exchange = exchange;
-      const signal = new ExchangeSignal(config.timeouts.totalMs);
-      const res = reply.raw;
-      const onClose = () => {
-        if (!res.writableFinished) signal.clientClosed();
-      };
-      res.on('close', onClose);
-      const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
-      runtime.enter();
-      try {
-        const targets = router.resolveRequest(body.model, undefined);
-        exchange.modelMapped = targets[0]?.model ?? null;
-        exchange.provider = targets[0]?.provider.name ?? null;
-        const committed = await runAttempts(
-          { config, pools: runtime.pools, keys: runtime.keys },
-          targets,
-          {
-            body: body as unknown as ChatRequestBody,
-            rawBody: ctx.rawBody ?? JSON.stringify(body),
-            stream: false,
-            signal,
-            translatorFor: embeddingsTranslatorFor,
-            operation: 'embeddings',
-          },
-          trace,
-        );
-        exchange.modelMapped = committed.target.model;
-        exchange.provider = committed.target.provider.name;
-        exchange.keyId = committed.key.id;
-        const bytes = answerBytes(committed);
-        exchange.responseBytes = bytes;
-        const elapsed = performance.now() - ctx.startedAt;
-        exchange.overheadMs = round(Math.max(0, elapsed - trace.upstreamMs));
-        exchange.ttfbMs = round(elapsed);
-        const headers: Record<string, string> = {
-          'x-request-id': responseRequestId(ctx.headers, ctx.id),
-          'x-ai-proxy-provider': committed.target.provider.name,
-          'x-ai-proxy-model': committed.target.model,
-          'x-ai-proxy-key': committed.key.id,
-          'x-ai-proxy-overhead-ms': exchange.overheadMs.toFixed(2),
-        };
-        if (committed.droppedParams.length > 0) {
-          headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
-        }
-        return reply.code(committed.status).headers(headers).type('application/json').send(bytes);
-      } catch (error) {
-        if (!signal.clientGone) throw error;
-        // Nobody is left to answer; the record says so with nginx's 499.
-        exchange.error = error instanceof GatewayError ? error.toBody().error : { message: String(error) };
-        logExchange(runtime, ctx, CLIENT_CLOSED);
-        reply.hijack();
-        if (!res.destroyed) res.destroy();
-        return reply;
-      } finally {
-        signal.dispose();
-        res.off('close', onClose);
-        runtime.leave();
-      }
+      return serveUpstream(runtime, request, reply, {
+        body: body as unknown as ChatRequestBody,
+        modelRequested: body.model,
+        targets: (router) => router.resolveRequest(body.model, undefined),
+        translatorFor: embeddingsTranslatorFor,
+        operation: 'embeddings',
+        answer: answerBytes,
+      });
     },
   );
 }

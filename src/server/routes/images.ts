@@ -5,17 +5,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { request as undiciRequest } from 'undici';
 import { GatewayError } from '../../errors.js';
-import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../../gateway/attempt-loop.js';
-import { ExchangeSignal } from '../../gateway/exchange-signal.js';
+import type { CommittedResponse, ExchangeTrace } from '../../gateway/attempt-loop.js';
+import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { isRecord } from '../../json-guards.js';
 import { imageTranslatorFor } from '../../translators/images/index.js';
 import type { ChatRequestBody } from '../../translators/types.js';
 import { errorResponses } from '../chat-schema.js';
-import { newExchangeInfo, responseRequestId } from '../exchange-context.js';
-import { logExchange } from '../exchange-log.js';
-import { contextFor } from '../request-context.js';
 import type { Runtime } from '../runtime.js';
-import { CLIENT_CLOSED } from './relay-stream.js';
+import { parseUpstreamJson, serveUpstream } from '../upstream-exchange.js';
 
 export const IMAGES_PATH = '/v1/images/generations';
 
@@ -80,21 +77,6 @@ type ImageRequestBody = ChatRequestBody & {
   model?: string;
   response_format?: 'url' | 'b64_json';
 };
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
-function parseAnswer(committed: CommittedResponse): unknown {
-  try {
-    return JSON.parse((committed.body ?? Buffer.alloc(0)).toString('utf8'));
-  } catch {
-    const provider = committed.target.provider.name;
-    throw new GatewayError('upstream_error', `${provider} answered with a body that is not JSON.`, {
-      provider,
-    });
-  }
-}
 
 /** Fetches one image the provider linked to, whole, under the gateway's timeouts. */
 async function download(
@@ -171,93 +153,41 @@ async function inlineImages(
   return true;
 }
 
-async function generate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const ctx = contextFor(request);
-  const body = request.body as ImageRequestBody;
-  const { config, router } = runtime.state;
-  const exchange = newExchangeInfo(body.model ?? null, false);
-  ctx.exchange = exchange;
-  const signal = new ExchangeSignal(config.timeouts.totalMs);
-  const res = reply.raw;
-  const onClose = () => {
-    if (!res.writableFinished) signal.clientClosed();
-  };
-  res.on('close', onClose);
-  const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
-  runtime.enter();
-  try {
-    const models = Array.isArray(body.models) ? (body.models as string[]) : undefined;
-    const targets = router.resolveRequest(
-      body.model ?? (models === undefined ? DEFAULT_MODEL : undefined),
-      models,
-    );
-    exchange.modelMapped = targets[0]?.model ?? null;
-    exchange.provider = targets[0]?.provider.name ?? null;
-    const committed = await runAttempts(
-      { config, pools: runtime.pools, keys: runtime.keys },
-      targets,
-      {
-        body,
-        rawBody: ctx.rawBody ?? JSON.stringify(body),
-        stream: false,
-        signal,
-        translatorFor: imageTranslatorFor,
-        operation: 'image generation',
-      },
-      trace,
-    );
-    committed.release();
-    const provider = committed.target.provider.name;
-    exchange.modelMapped = committed.target.model;
-    exchange.provider = provider;
-    exchange.keyId = committed.key.id;
-
-    let bytes = committed.body ?? Buffer.alloc(0);
-    const translate = committed.translator.translateResponse;
-    const wantsBase64 = body.response_format === 'b64_json';
-    if (translate !== undefined || wantsBase64) {
-      let answer = parseAnswer(committed);
-      if (translate !== undefined) answer = translate(answer, committed.buildContext);
-      let changed = translate !== undefined;
-      if (wantsBase64 && isRecord(answer)) {
-        const started = performance.now();
-        changed = (await inlineImages(answer, runtime, signal, provider)) || changed;
-        trace.upstreamMs += performance.now() - started;
-      }
-      if (changed) bytes = Buffer.from(JSON.stringify(answer));
-    }
-
-    const elapsed = performance.now() - ctx.startedAt;
-    exchange.overheadMs = round(Math.max(0, elapsed - trace.upstreamMs));
-    exchange.ttfbMs = round(elapsed);
-    exchange.responseBytes = bytes;
-    const headers: Record<string, string> = {
-      'x-request-id': responseRequestId(ctx.headers, ctx.id),
-      'x-ai-proxy-provider': provider,
-      'x-ai-proxy-model': committed.target.model,
-      'x-ai-proxy-key': committed.key.id,
-      'x-ai-proxy-overhead-ms': exchange.overheadMs.toFixed(2),
-    };
-    if (committed.droppedParams.length > 0) {
-      headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
-    }
-    await reply.code(committed.status).headers(headers).type('application/json').send(bytes);
-  } catch (error) {
-    const gatewayError = error instanceof GatewayError ? error : undefined;
-    if (gatewayError !== undefined) exchange.error = gatewayError.toBody().error;
-    if (signal.clientGone) {
-      // Nobody is listening and Fastify logs no response for a vanished client: log it here.
-      exchange.error ??= { message: String(error) };
-      logExchange(runtime, ctx, CLIENT_CLOSED);
-      reply.hijack();
-      return;
-    }
-    throw error;
-  } finally {
-    signal.dispose();
-    res.off('close', onClose);
-    runtime.leave();
+/** The answer in OpenAI's shape, translated if need be, with linked images inlined if asked. */
+async function answerBytes(
+  body: ImageRequestBody,
+  committed: CommittedResponse,
+  runtime: Runtime,
+  signal: ExchangeSignal,
+  trace: ExchangeTrace,
+): Promise<Buffer> {
+  const bytes = committed.body ?? Buffer.alloc(0);
+  const translate = committed.translator.translateResponse;
+  const wantsBase64 = body.response_format === 'b64_json';
+  if (translate === undefined && !wantsBase64) return bytes;
+  let answer = parseUpstreamJson(committed);
+  if (translate !== undefined) answer = translate(answer, committed.buildContext);
+  let changed = translate !== undefined;
+  if (wantsBase64 && isRecord(answer)) {
+    const started = performance.now();
+    changed = (await inlineImages(answer, runtime, signal, committed.target.provider.name)) || changed;
+    trace.upstreamMs += performance.now() - started;
   }
+  return changed ? Buffer.from(JSON.stringify(answer)) : bytes;
+}
+
+function generate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const body = request.body as ImageRequestBody;
+  const models = Array.isArray(body.models) ? (body.models as string[]) : undefined;
+  return serveUpstream(runtime, request, reply, {
+    body,
+    modelRequested: body.model ?? null,
+    targets: (router) =>
+      router.resolveRequest(body.model ?? (models === undefined ? DEFAULT_MODEL : undefined), models),
+    translatorFor: imageTranslatorFor,
+    operation: 'image generation',
+    answer: (committed, signal, trace) => answerBytes(body, committed, runtime, signal, trace),
+  });
 }
 
 export function registerImageRoutes(app: FastifyInstance, runtime: Runtime): void {
