@@ -105,8 +105,8 @@ describe('chat completions through the Cohere translator', () => {
       ],
     });
     expect(answer.choices[0]?.message.role).toBe('assistant');
-    const content = (upstream.requests.at(-1)?.body as { messages: { content: unknown }[] }).messages[0]
-      ?.content;
+    const sent = upstream.requests.at(-1)!.body as { messages: { content: unknown }[] };
+    const content = sent.messages[0]?.content;
     expect(content).toEqual([
       { type: 'text', text: 'What is in these pictures?' },
       { type: 'image_url', image_url: { url: dataUri } },
