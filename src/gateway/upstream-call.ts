@@ -53,6 +53,10 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     else if (!this.controller.aborted) this.controller.abort(reason);
   }
 
+  pause(): void {
+    this.controller?.pause();
+  }
+
   resume(): void {
     this.controller?.resume();
   }

@@ -27,25 +27,31 @@ export function relayStream(
   exchange.streamChunks = chunks;
   const translator = committed.translator.createStreamTranslator?.(committed.buildContext);
   const call = committed.call;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
-  /**
-   * Writes a chunk; false when the client's buffer is full. Chunks that arrive in the same tick
-   * (one socket read often holds several SSE events) leave in one write: corked until the next
-   * tick, which costs microseconds and saves a system call per event.
-   */
-  const emit = (chunk: Buffer | undefined): boolean => {
-    if (chunk === undefined || chunk.length === 0 || res.destroyed) return true;
-    chunks.push(chunk);
-    if (!corked) {
-      corked = true;
-      res.cork();
-      process.nextTick(uncork);
+  // Chunks that arrive in the same tick (one socket read often holds several SSE events) leave
+  // as one buffer in one write: a corked socket would still hand the kernel one piece per event
+  // plus chunked-encoding framing for each, which measured as a large share of a stream's cost.
+  let pending: Buffer[] = [];
+  let full = false;
+  const flush = () => {
+    if (pending.length === 0 || res.destroyed) {
+      pending = [];
+      return;
     }
-    return res.write(chunk);
+    const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = [];
+    if (!res.write(out)) {
+      // Back-pressure: hold the upstream until the client drains.
+      full = true;
+      call?.pause();
+    }
+  };
+  /** Queues a chunk for this tick's write; false while the client's buffer is full. */
+  const emit = (chunk: Buffer | undefined): boolean => {
+    if (chunk === undefined || chunk.length === 0 || res.destroyed) return !full;
+    chunks.push(chunk);
+    if (pending.length === 0) process.nextTick(flush);
+    pending.push(chunk);
+    return !full;
   };
 
   res.writeHead(committed.status, {
@@ -59,7 +65,10 @@ export function relayStream(
   emit(translator === undefined ? first : translator.push(first));
 
   return new Promise<number>((resolve) => {
-    const onDrain = () => call?.resume();
+    const onDrain = () => {
+      full = false;
+      call?.resume();
+    };
     const finish = (status: number) => {
       res.off('drain', onDrain);
       committed.release();
@@ -67,6 +76,7 @@ export function relayStream(
     };
     if (call === undefined) {
       if (translator !== undefined) emit(translator.end());
+      flush();
       res.end();
       finish(committed.status);
       return;
@@ -80,6 +90,7 @@ export function relayStream(
           return;
         }
         if (translator !== undefined) emit(translator.end());
+        flush();
         res.end();
         finish(committed.status);
       },
@@ -96,6 +107,7 @@ export function relayStream(
         const message = `${provider}: the stream broke off: ${failure.message}`;
         exchange.error = { message, type, code };
         emit(errorEvent(message, type, code));
+        flush();
         res.end();
         finish(committed.status);
       },
