@@ -272,7 +272,7 @@ export class ChatHandler {
       const text = JSON.stringify(body);
       res.writeHead(gatewayError.status, {
         ...gatewayError.headers,
-        'x-request-id': responseRequestId(ctx.headers, ctx.id),
+        'x-request-id': responseRequestId(ctx),
         'content-type': 'application/json; charset=utf-8',
         'content-length': String(Buffer.byteLength(text)),
       });

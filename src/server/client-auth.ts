@@ -7,11 +7,6 @@ export function digest(key: string): Buffer {
   return hash('sha256', key, 'buffer');
 }
 
-/** The short hash logs carry instead of a key. */
-export function keyHash(key: string): string {
-  return digest(key).toString('hex').slice(0, 16);
-}
-
 export class ClientAuth {
   private readonly digests: Buffer[];
 
@@ -28,7 +23,7 @@ export class ClientAuth {
     return this.digests.length;
   }
 
-  /** The key's short hash when it is a configured key, else undefined. */
+  /** The key's short hash (what logs carry instead of it) when it is a configured key, else undefined. */
   verify(presented: string): string | undefined {
     const candidate = digest(presented);
     let found = false;

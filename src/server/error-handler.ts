@@ -40,10 +40,11 @@ export function toGatewayError(error: FastifyError | GatewayError | Error): Gate
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
   const body = error.toBody();
-  contextFor(request).errorBody = body.error;
+  const ctx = contextFor(request);
+  ctx.errorBody = body.error;
   return reply
     .code(error.status)
-    .headers({ ...error.headers, 'x-request-id': responseRequestId(request.headers, request.id) })
+    .headers({ ...error.headers, 'x-request-id': responseRequestId(ctx) })
     .type('application/json')
     .send(JSON.stringify(body));
 }

@@ -25,6 +25,8 @@ export interface ExchangeContext {
   /** The path without its query string. */
   endpoint: string;
   headers: IncomingHttpHeaders;
+  /** The client's own x-request-id when it sent a sane one: echoed back and logged. */
+  clientRequestId: string | undefined;
   clientIp: string;
   clientKeyHash: string | null;
   /** The body as sent, when it parsed as JSON. */
@@ -51,6 +53,7 @@ export function createContext(
     method,
     endpoint: pathOf(url),
     headers,
+    clientRequestId: clientRequestId(headers),
     clientIp,
     clientKeyHash: null,
     rawBody: undefined,
@@ -86,8 +89,8 @@ export function clientRequestId(headers: IncomingHttpHeaders): string | undefine
 }
 
 /** What the x-request-id response header says: the client's id if it sent one, else ours. */
-export function responseRequestId(headers: IncomingHttpHeaders, id: string): string {
-  return clientRequestId(headers) ?? id;
+export function responseRequestId(ctx: ExchangeContext): string {
+  return ctx.clientRequestId ?? ctx.id;
 }
 
 /** The path part of a request URL. */

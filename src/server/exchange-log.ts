@@ -1,7 +1,7 @@
 // Hands a finished exchange to the request log. Only an object is built here; serializing happens
 // in the log's flush, after the response is out.
 import type { PendingRecord } from '../logs/request-record.js';
-import { clientRequestId, type ExchangeContext } from './exchange-context.js';
+import type { ExchangeContext } from './exchange-context.js';
 import type { Runtime } from './runtime.js';
 
 function header(ctx: ExchangeContext, name: string): string | null {
@@ -16,7 +16,7 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
   const pending: PendingRecord = {
     base: {
       id: ctx.id,
-      client_request_id: clientRequestId(ctx.headers) ?? null,
+      client_request_id: ctx.clientRequestId ?? null,
       time: new Date().toISOString(),
       server_id: runtime.identity.server_id,
       endpoint: ctx.endpoint,

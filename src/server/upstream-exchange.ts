@@ -68,7 +68,7 @@ export function gatewayHeaders(
   overheadMs: number,
 ): Record<string, string> {
   const headers: Record<string, string> = {
-    'x-request-id': responseRequestId(ctx.headers, ctx.id),
+    'x-request-id': responseRequestId(ctx),
     'x-ai-proxy-provider': committed.target.provider.name,
     'x-ai-proxy-model': committed.target.model,
     'x-ai-proxy-key': committed.key.id,
