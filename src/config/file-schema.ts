@@ -61,6 +61,14 @@ export const fileConfigSchema = z.object({
       z.object({ prompt_1k: z.number().nonnegative(), completion_1k: z.number().nonnegative() }),
     )
     .optional(),
+  redis_url: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+    .optional(),
+  redis_key_prefix: z.string().min(1).optional(),
+  redis_fail_mode: z.enum(['open', 'closed']).optional(),
+  usage_state_file: z.string().min(1).optional(),
+  usage_snapshot_seconds: positiveInt.optional(),
   timeouts: z
     .object({
       connect_ms: durationMs.optional(),

@@ -115,6 +115,28 @@ function readPrices(file: FileConfig): Map<string, Price> {
   return prices;
 }
 
+function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string) {
+  const redisUrl = envString(env, 'REDIS_URL') ?? file.redis_url;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError(`environment variable REDIS_URL: expected a redis:// or rediss:// URL`);
+  }
+  const failMode = envString(env, 'REDIS_FAIL_MODE')?.toLowerCase() ?? file.redis_fail_mode ?? 'open';
+  if (failMode !== 'open' && failMode !== 'closed') {
+    throw new ConfigError(
+      `environment variable REDIS_FAIL_MODE: expected open or closed, got ${JSON.stringify(failMode)}`,
+    );
+  }
+  const stateFile = envString(env, 'USAGE_STATE_FILE') ?? file.usage_state_file;
+  return {
+    redisUrl,
+    redisPrefix: envString(env, 'REDIS_KEY_PREFIX') ?? file.redis_key_prefix ?? 'ai-proxy:',
+    redisFailMode: failMode as 'open' | 'closed',
+    snapshotFile: stateFile === undefined ? join(logDir, 'state', 'key-usage.json') : resolve(cwd, stateFile),
+    snapshotIntervalMs:
+      (envInt(env, 'USAGE_SNAPSHOT_SECONDS', 1, 86_400) ?? file.usage_snapshot_seconds ?? 5) * 1000,
+  };
+}
+
 export function loadConfig(options: LoadOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const env: Env = { ...readDotenv(cwd), ...(options.env ?? process.env) };
@@ -190,6 +212,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     autoModels: file['auto-models'] ?? file.auto_models ?? [],
     modelUsageGapPercentage: file.model_usage_gap_percentage ?? 5,
     prices: readPrices(file),
+    limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
     timeouts: {
       connectMs: envInt(env, 'TIMEOUT_CONNECT_MS', 1, 3_600_000) ?? file.timeouts?.connect_ms ?? 10_000,
       firstByteMs:

@@ -59,6 +59,17 @@ export interface Price {
   completion1k: number;
 }
 
+/** Where key limits and usage live (SPEC §6). */
+export interface LimitStateConfig {
+  /** Set: counters live in Redis, shared by every instance. Unset: in memory, snapshotted to disk. */
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  /** While Redis is unreachable: count locally (open) or refuse with 503 (closed). */
+  redisFailMode: 'open' | 'closed';
+  snapshotFile: string;
+  snapshotIntervalMs: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -74,6 +85,7 @@ export interface Config {
   autoModels: string[];
   modelUsageGapPercentage: number;
   prices: Map<string, Price>;
+  limitState: LimitStateConfig;
   timeouts: TimeoutConfig;
   retry: RetryConfig;
   bodyLimitBytes: number;

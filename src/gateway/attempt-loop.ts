@@ -3,7 +3,9 @@
 // target. A stream is committed only once its first byte is in hand, so it can still fall back.
 import type { Config, ProviderConfig, ProviderKey } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import type { KeyPools } from '../keys/key-pool.js';
+import type { Acquired, KeyPools } from '../keys/key-pool.js';
+import type { Lease } from '../keys/limit-store.js';
+import { estimateTokens } from '../keys/token-estimate.js';
 import type { Protocol } from '../providers/registry.js';
 import type { Target } from '../routing/router.js';
 import { chatTranslatorFor } from '../translators/index.js';
@@ -40,6 +42,8 @@ export interface ExchangeInput {
 export interface CommittedResponse {
   target: Target;
   key: ProviderKey;
+  /** The key's reservation, settled with the answer's usage once it is known. */
+  lease: Lease | undefined;
   translator: ChatTranslator;
   buildContext: BuildContext;
   status: number;
@@ -121,6 +125,7 @@ async function attemptOnce(
   deps: AttemptDeps,
   target: Target,
   key: ProviderKey,
+  lease: Lease | undefined,
   translator: ChatTranslator,
   input: ExchangeInput,
 ): Promise<AttemptResult> {
@@ -183,6 +188,7 @@ async function attemptOnce(
   const common = {
     target,
     key,
+    lease,
     translator,
     buildContext,
     status: outcome.status,
@@ -213,6 +219,10 @@ export async function runAttempts(
   let lastFailure: AttemptFailure | undefined;
   let lastTarget: Target | undefined;
   let noKeyFor: Target | undefined;
+  let freeInMs: number | undefined;
+  let limiterDown = false;
+  const estimate = estimateTokens(input.rawBody, input.body, input.translatorFor === undefined);
+  const gapPercent = config.modelUsageGapPercentage;
 
   for (const target of targets) {
     const translator = (input.translatorFor ?? chatTranslatorFor)(target.provider.protocol);
@@ -227,8 +237,16 @@ export async function runAttempts(
     let retries = 0;
     let lastKey: ProviderKey | undefined;
     while (trace.attempts.length < config.retry.maxAttempts) {
-      let key = deps.keys.pick(target.provider, tried);
-      if (key === undefined) {
+      let acquired: Acquired | Promise<Acquired> = deps.keys.acquire(target.provider, {
+        tried,
+        estimate,
+        gapPercent,
+      });
+      if (acquired instanceof Promise) acquired = await acquired;
+      if (acquired.key === undefined) {
+        if (acquired.unavailable) limiterDown = true;
+        if (acquired.freeInMs !== undefined)
+          freeInMs = Math.min(freeInMs ?? acquired.freeInMs, acquired.freeInMs);
         const canRetrySameKey =
           lastKey !== undefined && retries < config.retry.retriesPerTarget && lastFailure?.status !== 429;
         if (!canRetrySameKey) break;
@@ -238,15 +256,17 @@ export async function runAttempts(
           throw toClientError(input.signal.failure() ?? failureFromError(error, false), target, trace);
         }
         retries += 1;
-        key = lastKey;
+        acquired = deps.keys.acquire(target.provider, { tried, estimate, gapPercent, only: lastKey });
+        if (acquired instanceof Promise) acquired = await acquired;
+        if (acquired.key === undefined) break;
       }
-      if (key === undefined) break;
+      const { key, lease } = acquired;
       tried.add(key.id);
       lastKey = key;
       lastTarget = target;
 
       const started = performance.now();
-      const result = await attemptOnce(deps, target, key, translator, input);
+      const result = await attemptOnce(deps, target, key, lease, translator, input);
       const duration = performance.now() - started;
       trace.upstreamMs += duration;
       const record: AttemptRecord = {
@@ -260,13 +280,18 @@ export async function runAttempts(
       if (!result.ok) record.error = result.failure.message;
       trace.attempts.push(record);
       if (result.ok) {
-        deps.keys.report(key, { status: result.response.status });
+        deps.keys.report(key, lease, { status: result.response.status }, target.provider.name);
         return result.response;
       }
 
       const failure = result.failure;
       lastFailure = failure;
-      deps.keys.report(key, { status: failure.status, retryAfterMs: failure.retryAfterMs });
+      deps.keys.report(
+        key,
+        lease,
+        { status: failure.status, retryAfterMs: failure.retryAfterMs },
+        target.provider.name,
+      );
       if (failure.kind === 'aborted' || input.signal.failure() !== undefined)
         throw toClientError(failure, target);
       if (!failure.retryable) {
@@ -282,12 +307,17 @@ export async function runAttempts(
 
   if (lastFailure !== undefined && lastTarget !== undefined)
     throw toClientError(lastFailure, lastTarget, trace);
+  if (limiterDown) {
+    throw new GatewayError(
+      'no_capacity',
+      'The shared rate-limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed; retry later.',
+    );
+  }
   const blocked = noKeyFor ?? targets[0];
-  const freeIn = blocked === undefined ? undefined : deps.keys.nextFreeInMs(blocked.provider);
   throw new GatewayError(
     'rate_limit_exceeded',
-    `Every key of ${blocked?.provider.name ?? 'the provider'} is cooling down after rate limits; retry later.`,
-    { headers: { 'retry-after': String(Math.max(1, Math.ceil((freeIn ?? 60_000) / 1000))) } },
+    `Every key of ${blocked?.provider.name ?? 'the provider'} is at its rate limit or cooling down; retry later.`,
+    { headers: { 'retry-after': String(Math.max(1, Math.ceil((freeInMs ?? 60_000) / 1000))) } },
   );
 }
 

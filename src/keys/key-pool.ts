@@ -1,6 +1,11 @@
-// Chooses a provider key for each attempt: rotates among the provider's keys, skipping keys that
-// are cooling down after a 429 or were refused (401/403). Per-key limits build on this (issue 4).
+// Chooses a provider key for each attempt through the limit store: among keys with headroom on
+// every limit, the least used by day (within model_usage_gap_percentage) in turn. A 429 cools a
+// key down (Retry-After, else 60 s); a 401/403 sets it aside for 5 minutes, though it is still
+// used when nothing else is left, so the provider's real refusal reaches the client.
+import type { Logger } from 'pino';
 import type { ProviderConfig, ProviderKey } from '../config/types.js';
+import type { Lease, LimitStore, Settlement } from './limit-store.js';
+import { MemoryLimitStore } from './memory-limit-store.js';
 
 /** Stand-in for providers that need no key (Ollama, local servers). */
 export const NO_KEY: ProviderKey = { id: 'none', key: '', limits: {} };
@@ -13,61 +18,81 @@ export interface KeyOutcome {
   retryAfterMs?: number | undefined;
 }
 
+export type Acquired =
+  | { key: ProviderKey; lease: Lease | undefined }
+  | { key: undefined; freeInMs: number | undefined; unavailable: boolean };
+
+export interface AcquireOptions {
+  /** Already tried by this request. */
+  tried: ReadonlySet<string>;
+  estimate: number;
+  gapPercent: number;
+  /** Retry exactly this key (a bounded retry after every key was tried). */
+  only?: ProviderKey;
+}
+
 export class KeyPools {
-  private readonly cursors = new Map<string, number>();
-  /** key id → until when (ms since epoch) it is set aside, and why. */
-  private readonly benched = new Map<string, { until: number; reason: 'rate-limited' | 'refused' }>();
+  constructor(
+    readonly store: LimitStore = new MemoryLimitStore(),
+    private readonly logger?: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** The next usable key not in `tried`; NO_KEY for keyless providers; undefined when none. */
-  pick(provider: ProviderConfig, tried: ReadonlySet<string>): ProviderKey | undefined {
-    const keys = provider.keys;
-    if (keys.length === 0) return provider.keyOptional && !tried.has(NO_KEY.id) ? NO_KEY : undefined;
-    const start = this.cursors.get(provider.name) ?? 0;
-    const now = this.now();
-    let refused: ProviderKey | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[(start + i) % keys.length]!;
-      if (tried.has(key.id)) continue;
-      const bench = this.benched.get(key.id);
-      if (bench !== undefined && bench.until > now) {
-        if (bench.reason === 'refused') refused ??= key;
-        continue;
-      }
-      this.cursors.set(provider.name, (start + i + 1) % keys.length);
-      return key;
+  /** A key with headroom and its reservation; synchronous in memory mode. */
+  acquire(provider: ProviderConfig, options: AcquireOptions): Acquired | Promise<Acquired> {
+    const keys = options.only === undefined ? provider.keys : [options.only];
+    if (keys.length === 0) {
+      return provider.keyOptional && !options.tried.has(NO_KEY.id)
+        ? { key: NO_KEY, lease: undefined }
+        : { key: undefined, freeInMs: undefined, unavailable: false };
     }
-    // Every key left was refused lately. Calling one anyway passes the provider's own 401/403 back,
-    // which tells the operator the truth; a made-up "rate limited" would not.
-    return refused;
+    const selected = this.store.select({
+      provider: provider.name,
+      keys,
+      exclude: options.only === undefined ? options.tried : EMPTY,
+      estimate: options.estimate,
+      gapPercent: options.gapPercent,
+      now: this.now(),
+    });
+    if (selected instanceof Promise) return selected.then((result) => toAcquired(keys, result));
+    return toAcquired(keys, selected);
   }
 
-  /** When the first benched key of a provider frees, for Retry-After. */
-  nextFreeInMs(provider: ProviderConfig): number | undefined {
-    const now = this.now();
-    let soonest: number | undefined;
-    for (const key of provider.keys) {
-      const bench = this.benched.get(key.id);
-      if (bench !== undefined && bench.until > now) {
-        soonest = Math.min(soonest ?? Number.POSITIVE_INFINITY, bench.until - now);
-      }
-    }
-    return soonest;
-  }
-
-  report(key: ProviderKey, outcome: KeyOutcome): void {
+  /** After an attempt: cool a key on 429, set it aside on 401/403, give back unused tokens. */
+  report(key: ProviderKey, lease: Lease | undefined, outcome: KeyOutcome, provider?: string): void {
     if (key === NO_KEY) return;
-    if (outcome.status === 429) {
-      this.benched.set(key.id, {
-        until: this.now() + (outcome.retryAfterMs ?? DEFAULT_COOLDOWN_MS),
-        reason: 'rate-limited',
-      });
-    } else if (outcome.status === 401 || outcome.status === 403) {
-      this.benched.set(key.id, { until: this.now() + REFUSED_KEY_MS, reason: 'refused' });
-    } else if (outcome.status !== undefined && outcome.status < 400) {
-      // A success proves the key works again.
-      this.benched.delete(key.id);
+    const status = outcome.status;
+    if (status === 429) {
+      this.store.cool(key.id, this.now() + (outcome.retryAfterMs ?? DEFAULT_COOLDOWN_MS), 'rate-limited');
+    } else if (status === 401 || status === 403) {
+      this.store.cool(key.id, this.now() + REFUSED_KEY_MS, 'refused');
+      this.logger?.warn(
+        { provider, key_id: key.id, status },
+        'provider refused a key; it is set aside for 5 minutes',
+      );
+    } else if (status !== undefined && status < 400 && lease?.refused === true) {
+      // A success proves a refused key works again.
+      this.store.clearCooldown(key.id);
     }
+    if (lease !== undefined && (status === undefined || status >= 400)) this.store.settle(lease, undefined);
   }
+
+  /** The answer's real usage corrects the reservation and adds to the day's totals. */
+  settle(lease: Lease, settlement: Settlement): void {
+    this.store.settle(lease, settlement);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+function toAcquired(
+  keys: readonly ProviderKey[],
+  result: Awaited<ReturnType<LimitStore['select']>>,
+): Acquired {
+  if (result.ok) return { key: keys[result.index]!, lease: result.lease };
+  return { key: undefined, freeInMs: result.freeInMs, unavailable: result.unavailable === true };
 }

@@ -2,7 +2,7 @@
 // day. A record that cannot be serialized is reported and skipped, never the batch.
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type PendingRecord, serializeRecord } from './request-record.js';
+import { type Accounting, type PendingRecord, serializeRecord } from './request-record.js';
 
 const SLICE = 32;
 
@@ -18,6 +18,7 @@ export async function writeBatch(
   batch: PendingRecord[],
   bodies: boolean,
   onError?: (error: unknown) => void,
+  account?: Accounting,
 ): Promise<void> {
   const byDay = new Map<string, string[]>();
   for (let i = 0; i < batch.length; i++) {
@@ -27,7 +28,7 @@ export async function writeBatch(
     const pending = batch[i]!;
     let line: string;
     try {
-      line = serializeRecord(pending, bodies);
+      line = serializeRecord(pending, bodies, account);
     } catch (error) {
       onError?.(error);
       continue;

@@ -6,7 +6,7 @@
 // thread boundary cost more CPU than serializing it here (bench/README.md).
 import { join } from 'node:path';
 import { writeBatch } from './jsonl-writer.js';
-import type { PendingRecord } from './request-record.js';
+import type { Accounting, PendingRecord } from './request-record.js';
 
 export interface RequestLogOptions {
   dir: string;
@@ -14,6 +14,8 @@ export interface RequestLogOptions {
   /** How long records may wait before a write; small keeps the log current, larger batches more. */
   flushDelayMs?: number;
   onError?: (error: unknown) => void;
+  /** Settles each record's key reservation and prices it, once its usage is known. */
+  account?: Accounting;
 }
 
 export class RequestLog {
@@ -47,9 +49,13 @@ export class RequestLog {
     this.queue = [];
     if (batch.length > 0) {
       this.writing = this.writing.then(() =>
-        writeBatch(this.requestsDir, batch, this.options.bodies, this.options.onError).catch(
-          (error: unknown) => this.options.onError?.(error),
-        ),
+        writeBatch(
+          this.requestsDir,
+          batch,
+          this.options.bodies,
+          this.options.onError,
+          this.options.account,
+        ).catch((error: unknown) => this.options.onError?.(error)),
       );
     }
     return this.writing;

@@ -1,6 +1,8 @@
 // One exchange as the request log keeps it (SPEC §8). The log store ingests exactly this shape, so
 // every field is named here once. No field ever holds a key: clients by hash, provider keys by id.
+import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
+import type { Lease } from '../keys/limit-store.js';
 import { assembleChatStream } from '../streaming/assemble-chat.js';
 
 export interface RequestRecord {
@@ -46,7 +48,15 @@ export interface PendingRecord {
   responseBytes: Buffer | undefined;
   streamChunks: Buffer[] | undefined;
   error: unknown;
+  /** The provider key's reservation, settled with the usage found here. */
+  lease?: Lease | undefined;
+  price?: Price | undefined;
+  /** Already worked out on the request path (non-stream answers with a price send x-ai-proxy-cost). */
+  cost?: number | undefined;
 }
+
+/** Settles usage and works out cost once the record's usage is known; returns the cost. */
+export type Accounting = (pending: PendingRecord, usage: unknown) => number | null;
 
 /** JSON text may hold raw line breaks only as whitespace between tokens; a JSONL line must not. */
 function oneLine(json: string): string {
@@ -61,7 +71,11 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
  * Builds the JSON line. Bodies that parsed as JSON are spliced in as their own text rather than
  * parsed and stringified again: the log writer's largest cost, halved.
  */
-export function serializeRecord(pending: PendingRecord, includeBodies: boolean): string {
+export function serializeRecord(
+  pending: PendingRecord,
+  includeBodies: boolean,
+  account?: Accounting,
+): string {
   let responseJson = 'null';
   let usage: unknown = null;
   let error = pending.error ?? null;
@@ -80,6 +94,7 @@ export function serializeRecord(pending: PendingRecord, includeBodies: boolean):
     }
   }
   const record: Omit<RequestRecord, 'request' | 'response'> = { ...pending.base, usage, error };
+  if (account !== undefined) record.cost = account(pending, usage);
   let requestJson = 'null';
   if (pending.rawRequest !== undefined) requestJson = oneLine(pending.rawRequest);
   else if (pending.unparsedRequest !== undefined) requestJson = JSON.stringify(pending.unparsedRequest);

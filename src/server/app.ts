@@ -22,6 +22,7 @@ import { registerHealthRoute } from './routes/health.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerStatusPage } from './routes/status-page.js';
+import { registerUsageRoute } from './routes/usage.js';
 import type { Runtime } from './runtime.js';
 
 function isApiRoute(request: FastifyRequest): boolean {
@@ -154,5 +155,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerChatRoute(app, chat);
   registerEmbeddingsRoute(app, runtime);
   registerImageRoutes(app, runtime);
+  registerUsageRoute(app, runtime);
   return app;
 }

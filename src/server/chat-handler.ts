@@ -25,9 +25,11 @@ import {
   gatewayHeaders,
   logClientClosed,
   parseUpstreamJson,
+  priceAnswer,
   recordCommitted,
   recordTargets,
   recordTiming,
+  usageOfBytes,
   watchClient,
 } from './upstream-exchange.js';
 import { validationError } from './validation-error.js';
@@ -239,10 +241,15 @@ export class ChatHandler {
   ): void {
     let bytes = committed.body ?? Buffer.alloc(0);
     const translate = committed.translator.translateResponse;
+    let answer: unknown;
     if (translate !== undefined) {
-      bytes = Buffer.from(JSON.stringify(translate(parseUpstreamJson(committed), committed.buildContext)));
+      answer = translate(parseUpstreamJson(committed), committed.buildContext);
+      bytes = Buffer.from(JSON.stringify(answer));
     }
     exchange.responseBytes = bytes;
+    priceAnswer(this.runtime, exchange, headers, () =>
+      answer === undefined ? usageOfBytes(bytes) : (answer as { usage?: unknown }).usage,
+    );
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(bytes.length);
     res.writeHead(committed.status, headers);

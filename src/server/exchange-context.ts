@@ -1,7 +1,9 @@
 // What the gateway knows about one exchange, whichever way it came in (the fast chat path on
 // node:http or a Fastify route): enough to answer errors and write its request-log record.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
+import type { Lease } from '../keys/limit-store.js';
 
 export interface ExchangeInfo {
   modelRequested: string | null;
@@ -15,6 +17,11 @@ export interface ExchangeInfo {
   responseBytes: Buffer | undefined;
   streamChunks: Buffer[] | undefined;
   error: unknown;
+  /** The provider key's reservation, settled when the log record learns the usage. */
+  lease: Lease | undefined;
+  price: Price | undefined;
+  /** Worked out on the request path for non-stream answers (x-ai-proxy-cost). */
+  cost: number | undefined;
 }
 
 export interface ExchangeContext {
@@ -77,6 +84,9 @@ export function newExchangeInfo(modelRequested: string | null, stream: boolean):
     responseBytes: undefined,
     streamChunks: undefined,
     error: null,
+    lease: undefined,
+    price: undefined,
+    cost: undefined,
   };
 }
 

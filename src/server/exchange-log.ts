@@ -43,5 +43,12 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
     streamChunks: exchange?.streamChunks,
     error: exchange?.error ?? ctx.errorBody ?? null,
   };
+  if (exchange !== undefined) {
+    pending.lease = exchange.lease;
+    pending.cost = exchange.cost;
+    pending.price =
+      exchange.price ??
+      runtime.pricing.priceFor(exchange.provider, exchange.modelMapped, exchange.modelRequested);
+  }
   runtime.requestLog.add(pending);
 }

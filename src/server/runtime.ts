@@ -4,15 +4,22 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { KeyPools } from '../keys/key-pool.js';
+import { createLimitState, type LimitState } from '../keys/limit-store-factory.js';
+import { MemoryLimitStore } from '../keys/memory-limit-store.js';
 import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
+import type { RoutingExtensions } from '../routing/router.js';
+import { accountingFor } from '../usage/accounting.js';
+import { Pricing } from '../usage/pricing.js';
 import { buildState, type GatewayState } from './gateway-state.js';
 
 export class Runtime {
   state: GatewayState;
   readonly pools: UpstreamPools;
-  readonly keys = new KeyPools();
+  readonly keys: KeyPools;
+  readonly limitState: LimitState;
+  readonly pricing: Pricing;
   readonly requestLog: RequestLog;
   readonly identity: ServerIdentity;
   readonly startedAt = Date.now();
@@ -24,14 +31,27 @@ export class Runtime {
     config: Config,
     readonly logger: Logger,
   ) {
-    this.state = buildState(config);
+    this.limitState = createLimitState(config.limitState, logger);
+    this.keys = new KeyPools(this.limitState.store, logger);
+    this.pricing = new Pricing(config);
+    this.state = buildState(config, this.routingExtensions());
     this.pools = new UpstreamPools({ connectTimeoutMs: config.timeouts.connectMs });
     this.identity = loadServerIdentity(config.log.dir, config.serverId);
     this.requestLog = new RequestLog({
       dir: config.log.dir,
       bodies: config.log.bodies,
       onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
+      account: accountingFor(this.keys),
     });
+  }
+
+  /** Auto-model puts models whose provider has headroom first (memory mode knows exactly). */
+  private routingExtensions(): RoutingExtensions {
+    const store = this.limitState.store;
+    if (!(store instanceof MemoryLimitStore)) return {};
+    return {
+      hasHeadroom: (provider) => provider.keys.length === 0 || store.hasHeadroom(provider.keys, Date.now()),
+    };
   }
 
   get config(): Config {
@@ -47,7 +67,11 @@ export class Runtime {
     if (config.log.dir !== previous.log.dir) {
       this.logger.warn('LOG_DIR changes take effect on restart, not on reload');
     }
-    this.state = buildState(config);
+    if (config.limitState.redisUrl !== previous.limitState.redisUrl) {
+      this.logger.warn('REDIS_URL changes take effect on restart, not on reload');
+    }
+    this.state = buildState(config, this.routingExtensions());
+    this.pricing.update(config);
     this.pools.update({ connectTimeoutMs: config.timeouts.connectMs });
     setLoggerLevel(this.logger, config.log.level);
     for (const warning of config.warnings) this.logger.warn(warning);
@@ -67,6 +91,9 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.requestLog.close();
+    // After the log's flush: the last records settled their reservations.
+    this.limitState.snapshots?.close();
+    await this.keys.close();
     await this.pools.close();
   }
 }

@@ -39,6 +39,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       '!!! NO CLIENT KEY CONFIGURED: the gateway is OPEN to anyone who can reach it (allowed on loopback only). Set API_KEYS or run `ai-proxy generate-key`. !!!',
     );
   }
+  await runtime.limitState.ready;
   const app = await buildApp(runtime);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -14,6 +14,7 @@ import {
 import { ExchangeSignal } from '../gateway/exchange-signal.js';
 import type { Target } from '../routing/router.js';
 import type { ChatRequestBody } from '../translators/types.js';
+import { costOf, readUsage } from '../usage/pricing.js';
 import {
   type ExchangeContext,
   type ExchangeInfo,
@@ -50,6 +51,39 @@ export function recordCommitted(exchange: ExchangeInfo, committed: CommittedResp
   exchange.modelMapped = committed.target.model;
   exchange.provider = committed.target.provider.name;
   exchange.keyId = committed.key.id;
+  exchange.lease = committed.lease;
+}
+
+/**
+ * A whole answer with a known price: its cost goes in x-ai-proxy-cost (and the log record).
+ * `usage` is read only when some price exists, so a gateway without prices pays nothing here.
+ */
+export function priceAnswer(
+  runtime: Runtime,
+  exchange: ExchangeInfo,
+  headers: Record<string, string>,
+  usage: () => unknown,
+): void {
+  if (runtime.pricing.empty) return;
+  const price = runtime.pricing.priceFor(exchange.provider, exchange.modelMapped, exchange.modelRequested);
+  exchange.price = price;
+  if (price === undefined) return;
+  const tokens = readUsage(usage());
+  if (tokens === undefined) return;
+  exchange.cost = costOf(price, tokens);
+  headers['x-ai-proxy-cost'] = exchange.cost.toFixed(6);
+}
+
+/** The usage object of a JSON answer's bytes, if it has one. */
+export function usageOfBytes(bytes: Buffer): unknown {
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, unknown>).usage
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The gateway's own time (all but the upstream's) and the time to first byte, so far. */
@@ -154,6 +188,7 @@ export async function serveUpstream(
     const bytes = await route.answer(committed, signal, trace);
     exchange.responseBytes = bytes;
     const headers = gatewayHeaders(ctx, committed, recordTiming(ctx, exchange, trace));
+    priceAnswer(runtime, exchange, headers, () => usageOfBytes(bytes));
     await reply.code(committed.status).headers(headers).type('application/json').send(bytes);
   } catch (error) {
     if (!signal.clientGone) throw error;

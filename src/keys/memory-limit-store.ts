@@ -1,0 +1,364 @@
+// Limits kept in this process: per key, 60 one-second buckets of requests and tokens (a sliding
+// minute at one-second resolution) and the UTC day's counts. Every step is synchronous, so a
+// selection and its reservation cannot interleave with another request's: 200 concurrent requests
+// against a 50-a-minute key let exactly 50 through. The Redis store runs the same algorithm in Lua.
+import {
+  type ClientUsage,
+  type CooldownReason,
+  DAY_MS,
+  dayLabel,
+  dayOf,
+  type KeySpec,
+  type KeyUsage,
+  type Lease,
+  type LimitStore,
+  MINUTE_SECONDS,
+  type SelectInput,
+  type SelectResult,
+  type Settlement,
+  type UsageView,
+} from './limit-store.js';
+
+interface KeyCounters {
+  stamps: Float64Array;
+  requests: Float64Array;
+  tokens: Float64Array;
+  day: number;
+  requestsDay: number;
+  tokensDay: number;
+  promptTokensDay: number;
+  completionTokensDay: number;
+  costDay: number;
+  cooldownUntil: number;
+  cooldownReason: CooldownReason;
+}
+
+/** The snapshot written to disk: plain JSON, restored at start. */
+export interface MemorySnapshot {
+  version: 1;
+  savedAt: number;
+  keys: Record<
+    string,
+    {
+      buckets: [second: number, requests: number, tokens: number][];
+      day: number;
+      requestsDay: number;
+      tokensDay: number;
+      promptTokensDay: number;
+      completionTokensDay: number;
+      costDay: number;
+      cooldownUntil: number;
+      cooldownReason: CooldownReason;
+    }
+  >;
+  clients: { day: number; totals: Record<string, ClientUsage> };
+  cursors: Record<string, number>;
+}
+
+function newCounters(): KeyCounters {
+  return {
+    stamps: new Float64Array(MINUTE_SECONDS).fill(-1),
+    requests: new Float64Array(MINUTE_SECONDS),
+    tokens: new Float64Array(MINUTE_SECONDS),
+    day: -1,
+    requestsDay: 0,
+    tokensDay: 0,
+    promptTokensDay: 0,
+    completionTokensDay: 0,
+    costDay: 0,
+    cooldownUntil: 0,
+    cooldownReason: 'rate-limited',
+  };
+}
+
+interface Window {
+  requests: number;
+  tokens: number;
+  /** The oldest second in the window holding requests / tokens, or -1. */
+  oldestRequest: number;
+  oldestToken: number;
+}
+
+export class MemoryLimitStore implements LimitStore {
+  readonly kind = 'memory';
+  private readonly counters = new Map<string, KeyCounters>();
+  private readonly cursors = new Map<string, number>();
+  private clientDay = -1;
+  private clients = new Map<string, ClientUsage>();
+  /** Set on every change; the snapshot writer clears it. */
+  dirty = false;
+
+  private countersOf(keyId: string, day: number): KeyCounters {
+    let counters = this.counters.get(keyId);
+    if (counters === undefined) {
+      counters = newCounters();
+      this.counters.set(keyId, counters);
+    }
+    if (counters.day !== day) {
+      counters.day = day;
+      counters.requestsDay = 0;
+      counters.tokensDay = 0;
+      counters.promptTokensDay = 0;
+      counters.completionTokensDay = 0;
+      counters.costDay = 0;
+    }
+    return counters;
+  }
+
+  private window(counters: KeyCounters, second: number): Window {
+    const w: Window = { requests: 0, tokens: 0, oldestRequest: -1, oldestToken: -1 };
+    const from = second - MINUTE_SECONDS;
+    for (let i = 0; i < MINUTE_SECONDS; i++) {
+      const stamp = counters.stamps[i]!;
+      if (stamp <= from) continue;
+      const requests = counters.requests[i]!;
+      const tokens = counters.tokens[i]!;
+      w.requests += requests;
+      w.tokens += tokens;
+      if (requests > 0 && (w.oldestRequest === -1 || stamp < w.oldestRequest)) w.oldestRequest = stamp;
+      if (tokens > 0 && (w.oldestToken === -1 || stamp < w.oldestToken)) w.oldestToken = stamp;
+    }
+    return w;
+  }
+
+  select(input: SelectInput): SelectResult {
+    const { keys, now } = input;
+    const second = Math.floor(now / 1000);
+    const day = dayOf(now);
+    let freeInMs: number | undefined;
+    let refused = -1;
+    let leastPercent = Number.POSITIVE_INFINITY;
+    const percents: number[] = new Array(keys.length).fill(-1);
+    for (let i = 0; i < keys.length; i++) {
+      const spec = keys[i]!;
+      if (input.exclude.has(spec.id)) continue;
+      const counters = this.countersOf(spec.id, day);
+      if (counters.cooldownUntil > now) {
+        if (counters.cooldownReason === 'refused' && refused === -1) refused = i;
+        freeInMs = Math.min(freeInMs ?? Number.POSITIVE_INFINITY, counters.cooldownUntil - now);
+        continue;
+      }
+      const wait = this.blockedFor(spec, counters, second, day, input.estimate, now);
+      if (wait > 0) {
+        freeInMs = Math.min(freeInMs ?? Number.POSITIVE_INFINITY, wait);
+        continue;
+      }
+      const percent = dayPercent(spec, counters);
+      percents[i] = percent;
+      if (percent < leastPercent) leastPercent = percent;
+    }
+    let chosen = -1;
+    if (leastPercent !== Number.POSITIVE_INFINITY) {
+      const start = this.cursors.get(input.provider) ?? 0;
+      for (let n = 0; n < keys.length; n++) {
+        const i = (start + n) % keys.length;
+        const percent = percents[i]!;
+        if (percent >= 0 && percent <= leastPercent + input.gapPercent) {
+          chosen = i;
+          break;
+        }
+      }
+      this.cursors.set(input.provider, (chosen + 1) % keys.length);
+    } else if (refused !== -1) {
+      // Only keys the provider refused are left: calling one passes its real 401/403 back.
+      chosen = refused;
+    }
+    if (chosen === -1) return { ok: false, freeInMs };
+    const spec = keys[chosen]!;
+    const counters = this.countersOf(spec.id, day);
+    const slot = second % MINUTE_SECONDS;
+    if (counters.stamps[slot] !== second) {
+      counters.stamps[slot] = second;
+      counters.requests[slot] = 0;
+      counters.tokens[slot] = 0;
+    }
+    counters.requests[slot]! += 1;
+    counters.tokens[slot]! += input.estimate;
+    counters.requestsDay += 1;
+    counters.tokensDay += input.estimate;
+    this.dirty = true;
+    const lease: Lease = { keyId: spec.id, second, day, estimate: input.estimate };
+    if (leastPercent === Number.POSITIVE_INFINITY) lease.refused = true;
+    return { ok: true, index: chosen, lease };
+  }
+
+  /** 0 when the key can take one more request of `estimate` tokens now, else ms until it can. */
+  private blockedFor(
+    spec: KeySpec,
+    counters: KeyCounters,
+    second: number,
+    day: number,
+    estimate: number,
+    now: number,
+  ): number {
+    const { limits } = spec;
+    let wait = 0;
+    const toMidnight = (day + 1) * DAY_MS - now;
+    if (limits.max_request_day !== undefined && counters.requestsDay + 1 > limits.max_request_day) {
+      wait = Math.max(wait, toMidnight);
+    }
+    if (limits.max_token_day !== undefined && counters.tokensDay > 0) {
+      if (counters.tokensDay + estimate > limits.max_token_day) wait = Math.max(wait, toMidnight);
+    }
+    if (limits.max_request_min !== undefined || limits.max_token_min !== undefined) {
+      const w = this.window(counters, second);
+      if (limits.max_request_min !== undefined && w.requests + 1 > limits.max_request_min) {
+        wait = Math.max(wait, (w.oldestRequest + MINUTE_SECONDS) * 1000 - now);
+      }
+      // A request larger than the whole minute's allowance still goes through an empty window.
+      if (limits.max_token_min !== undefined && w.tokens > 0 && w.tokens + estimate > limits.max_token_min) {
+        wait = Math.max(wait, (w.oldestToken + MINUTE_SECONDS) * 1000 - now);
+      }
+    }
+    return wait > 0 ? Math.max(1, wait) : 0;
+  }
+
+  settle(lease: Lease, settlement: Settlement | undefined): void {
+    const counters = this.counters.get(lease.keyId);
+    if (counters === undefined) return;
+    const used = settlement?.totalTokens ?? 0;
+    const delta = used - lease.estimate;
+    const slot = lease.second % MINUTE_SECONDS;
+    if (counters.stamps[slot] === lease.second)
+      counters.tokens[slot] = Math.max(0, counters.tokens[slot]! + delta);
+    if (counters.day === lease.day) {
+      counters.tokensDay = Math.max(0, counters.tokensDay + delta);
+      if (settlement !== undefined) {
+        counters.promptTokensDay += settlement.promptTokens;
+        counters.completionTokensDay += settlement.completionTokens;
+        counters.costDay += settlement.cost ?? 0;
+      }
+    }
+    if (settlement?.clientHash != null) {
+      if (this.clientDay !== lease.day) {
+        this.clientDay = lease.day;
+        this.clients = new Map();
+      }
+      let client = this.clients.get(settlement.clientHash);
+      if (client === undefined) {
+        client = { requests: 0, tokens: 0, cost: 0 };
+        this.clients.set(settlement.clientHash, client);
+      }
+      client.requests += 1;
+      client.tokens += used;
+      client.cost += settlement.cost ?? 0;
+    }
+    this.dirty = true;
+  }
+
+  cool(keyId: string, untilMs: number, reason: CooldownReason): void {
+    const counters = this.countersOf(keyId, dayOf(Date.now()));
+    counters.cooldownUntil = untilMs;
+    counters.cooldownReason = reason;
+    this.dirty = true;
+  }
+
+  clearCooldown(keyId: string): void {
+    const counters = this.counters.get(keyId);
+    if (counters !== undefined && counters.cooldownUntil !== 0) {
+      counters.cooldownUntil = 0;
+      this.dirty = true;
+    }
+  }
+
+  async view(keyIds: readonly string[], now: number): Promise<UsageView> {
+    return this.viewNow(keyIds, now);
+  }
+
+  viewNow(keyIds: readonly string[], now: number): UsageView {
+    const day = dayOf(now);
+    const second = Math.floor(now / 1000);
+    const keys = new Map<string, KeyUsage>();
+    for (const id of keyIds) {
+      const counters = this.countersOf(id, day);
+      const w = this.window(counters, second);
+      keys.set(id, {
+        requestsMinute: w.requests,
+        tokensMinute: w.tokens,
+        requestsDay: counters.requestsDay,
+        tokensDay: counters.tokensDay,
+        promptTokensDay: counters.promptTokensDay,
+        completionTokensDay: counters.completionTokensDay,
+        costDay: counters.costDay,
+        cooldown:
+          counters.cooldownUntil > now
+            ? { reason: counters.cooldownReason, remainingMs: counters.cooldownUntil - now }
+            : null,
+      });
+    }
+    const clients = this.clientDay === day ? new Map(this.clients) : new Map<string, ClientUsage>();
+    return { day: dayLabel(day), keys, clients };
+  }
+
+  /** Whether any of these keys could take a request now (auto-model ordering). */
+  hasHeadroom(keys: readonly KeySpec[], now: number): boolean {
+    const second = Math.floor(now / 1000);
+    const day = dayOf(now);
+    return keys.some((spec) => {
+      const counters = this.countersOf(spec.id, day);
+      return counters.cooldownUntil <= now && this.blockedFor(spec, counters, second, day, 0, now) === 0;
+    });
+  }
+
+  snapshot(now: number): MemorySnapshot {
+    const keys: MemorySnapshot['keys'] = {};
+    const from = Math.floor(now / 1000) - MINUTE_SECONDS;
+    for (const [id, c] of this.counters) {
+      const buckets: [number, number, number][] = [];
+      for (let i = 0; i < MINUTE_SECONDS; i++) {
+        if (c.stamps[i]! > from) buckets.push([c.stamps[i]!, c.requests[i]!, c.tokens[i]!]);
+      }
+      keys[id] = {
+        buckets,
+        day: c.day,
+        requestsDay: c.requestsDay,
+        tokensDay: c.tokensDay,
+        promptTokensDay: c.promptTokensDay,
+        completionTokensDay: c.completionTokensDay,
+        costDay: c.costDay,
+        cooldownUntil: c.cooldownUntil,
+        cooldownReason: c.cooldownReason,
+      };
+    }
+    return {
+      version: 1,
+      savedAt: now,
+      keys,
+      clients: { day: this.clientDay, totals: Object.fromEntries(this.clients) },
+      cursors: Object.fromEntries(this.cursors),
+    };
+  }
+
+  restore(snapshot: MemorySnapshot): void {
+    for (const [id, saved] of Object.entries(snapshot.keys)) {
+      const c = newCounters();
+      for (const [second, requests, tokens] of saved.buckets) {
+        const slot = second % MINUTE_SECONDS;
+        c.stamps[slot] = second;
+        c.requests[slot] = requests;
+        c.tokens[slot] = tokens;
+      }
+      c.day = saved.day;
+      c.requestsDay = saved.requestsDay;
+      c.tokensDay = saved.tokensDay;
+      c.promptTokensDay = saved.promptTokensDay;
+      c.completionTokensDay = saved.completionTokensDay;
+      c.costDay = saved.costDay;
+      c.cooldownUntil = saved.cooldownUntil;
+      c.cooldownReason = saved.cooldownReason;
+      this.counters.set(id, c);
+    }
+    this.clientDay = snapshot.clients.day;
+    this.clients = new Map(Object.entries(snapshot.clients.totals));
+    for (const [provider, cursor] of Object.entries(snapshot.cursors)) this.cursors.set(provider, cursor);
+  }
+
+  async close(): Promise<void> {}
+}
+
+function dayPercent(spec: KeySpec, counters: KeyCounters): number {
+  const { limits } = spec;
+  if (limits.max_request_day !== undefined) return (counters.requestsDay / limits.max_request_day) * 100;
+  if (limits.max_token_day !== undefined) return (counters.tokensDay / limits.max_token_day) * 100;
+  return 0;
+}
