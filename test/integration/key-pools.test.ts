@@ -80,6 +80,7 @@ interface UsageBody {
           rate_limit_windows: { req_min: number; req_day: number };
           tokens: { prompt: number; completion: number; total: number };
           cost: number;
+          cooldown: { reason: string; seconds_left: number } | null;
         }
       >;
       rate_limits: Record<string, number>;
@@ -162,11 +163,8 @@ describe('C003: seed 003 config.json verbatim', () => {
     // key1 was called once, answered 429, and was not called again.
     expect(openrouter.requests.filter((r) => r.headers.authorization === 'Bearer key1')).toHaveLength(1);
     const usage = await usageOf(gw, ACCESS_KEY);
-    const cooled = (
-      usage.details.openrouter?.keys[key1] as unknown as {
-        cooldown: { reason: string; seconds_left: number };
-      }
-    ).cooldown;
+    const cooled = usage.details.openrouter?.keys[key1]?.cooldown;
+    if (cooled == null) throw new Error('key1 should be cooling down');
     expect(cooled.reason).toBe('rate-limited');
     expect(cooled.seconds_left).toBeGreaterThan(20);
     expect(cooled.seconds_left).toBeLessThanOrEqual(30);
