@@ -88,12 +88,18 @@ export class MemoryLimitStore implements LimitStore {
   /** Set on every change; the snapshot writer clears it. */
   dirty = false;
 
-  private countersOf(keyId: string, day: number): KeyCounters {
+  private entry(keyId: string): KeyCounters {
     let counters = this.counters.get(keyId);
     if (counters === undefined) {
       counters = newCounters();
       this.counters.set(keyId, counters);
     }
+    return counters;
+  }
+
+  /** The key's counters with the day's counts reset when `day` is a new one. */
+  private countersOf(keyId: string, day: number): KeyCounters {
+    const counters = this.entry(keyId);
     if (counters.day !== day) {
       counters.day = day;
       counters.requestsDay = 0;
@@ -247,7 +253,7 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   cool(keyId: string, untilMs: number, reason: CooldownReason): void {
-    const counters = this.countersOf(keyId, dayOf(Date.now()));
+    const counters = this.entry(keyId);
     counters.cooldownUntil = untilMs;
     counters.cooldownReason = reason;
     this.dirty = true;

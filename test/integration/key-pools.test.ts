@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { providerKeyId } from '../../src/config/build-providers.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { REDIS_URL, redisForTests, uniquePrefix } from '../support/redis.js';
 
 // Seed 003's config.json, exactly as its README shows it.
 const SEED_CONFIG = `{
@@ -96,7 +97,10 @@ async function usageOf(gw: TestGateway, key: string): Promise<UsageBody> {
   return (await response.json()) as UsageBody;
 }
 
-describe('C003: seed 003 config.json verbatim', () => {
+const haveRedis = await redisForTests();
+const MODES = haveRedis ? (['memory', 'redis'] as const) : (['memory'] as const);
+
+describe.each(MODES)('C003: seed 003 config.json verbatim (%s mode)', (mode) => {
   let openrouter: ProviderEmulator;
   let gemini: ProviderEmulator;
   let gw: TestGateway;
@@ -117,6 +121,7 @@ describe('C003: seed 003 config.json verbatim', () => {
         OPENROUTER_BASE_URL: `${openrouter.url}/api/v1`,
         GEMINI_BASE_URL: `${gemini.url}/v1beta`,
         RETRY_BACKOFF_MS: '1',
+        ...(mode === 'redis' ? { REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix('c003') } : {}),
       },
     });
   });
@@ -192,6 +197,7 @@ describe('C003: seed 003 config.json verbatim', () => {
     for (let i = 0; i < 3; i++)
       await client.chat.completions.create({ model: 'gpt-3.5-turbo:free', messages: HI });
     const usage = await usageOf(gw, ACCESS_KEY);
+    expect(usage.mode).toBe(mode);
     expect(usage.overview.openrouter).toEqual({
       total_requests: 3,
       total_capacity: 3000,
