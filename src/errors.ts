@@ -62,7 +62,8 @@ export const ERROR_CATALOGUE = {
   no_capacity: {
     status: 503,
     type: 'api_error',
-    description: 'No provider key has headroom and no fallback target is left.',
+    description:
+      'The shared limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed: no request can be counted, so none is sent.',
   },
   shutting_down: {
     status: 503,
