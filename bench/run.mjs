@@ -120,6 +120,7 @@ async function main() {
     gatewayCwd,
     upstreamUrl: upstream.origin,
     gatewayCmd: env.BENCH_GATEWAY_CMD,
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   }).filter((t) => (only.length === 0 || only.includes(t.name)) && !(args['skip-gateway'] && t.compare));
   if (targets.length === 0) throw new Error(`no target matches --targets ${args.targets}`);
 

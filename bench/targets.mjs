@@ -15,6 +15,7 @@
 // another object: e.g. { ...gateway, name: 'ai-proxy redis', env: { ...gateway.env,
 // REDIS_URL: 'redis://127.0.0.1:6379' } }, or one with path '/v1/messages',
 // headers { 'x-api-key': ... }, an Anthropic body and streamEnd 'event: message_stop'.
+import fs from 'node:fs';
 import path from 'node:path';
 
 export const MODEL = 'gpt-4o-mini';
@@ -49,6 +50,7 @@ export const openaiChat = {
  * @param {string} ctx.logDir        LOG_DIR for the gateway (request logging on)
  * @param {string} ctx.gatewayCwd    empty dir, so no config.yml / .env is picked up
  * @param {string} [ctx.gatewayCmd]  BENCH_GATEWAY_CMD override (shell, run in benchDir)
+ * @param {string} ctx.redisUrl      Redis for the 'ai-proxy redis' target (REDIS_URL)
  */
 export function defineTargets(ctx) {
   const node = process.execPath;
@@ -104,6 +106,34 @@ export function defineTargets(ctx) {
     GEMINI_API_KEY: 'gemini-bench',
     GEMINI_BASE_URL: `${ctx.upstreamUrl}/v1beta`,
   });
+  // The key-pool limiter with limits that never bind (so every request is served), in memory mode
+  // and in Redis mode, against the same gateway with an unlimited key.
+  const limitsCwd = path.join(path.dirname(ctx.gatewayCwd), 'cwd-limits');
+  fs.mkdirSync(limitsCwd, { recursive: true });
+  fs.writeFileSync(
+    path.join(limitsCwd, 'config.yml'),
+    `providers:
+  openai:
+    keys:
+      - key: sk-bench-upstream
+        max_request_min: 100000000
+        max_request_day: 1000000000
+        max_token_min: 100000000000
+`,
+  );
+  const limited = (name, env) => ({
+    ...gateway,
+    name,
+    cwd: limitsCwd,
+    env: { ...gatewayEnv, OPENAI_API_KEY: '', ...env },
+    compare: 'ai-proxy',
+  });
+  const limits = limited('ai-proxy limits', {});
+  const redis = limited('ai-proxy redis', {
+    REDIS_URL: ctx.redisUrl,
+    REDIS_KEY_PREFIX: `ai-proxy-bench:${process.pid}:`,
+    REDIS_FAIL_MODE: 'closed',
+  });
   return [
     { ...openaiChat, name: 'direct', url: ctx.upstreamUrl },
     {
@@ -116,6 +146,6 @@ export function defineTargets(ctx) {
       health: '/health',
     },
     gateway,
-    ...(ctx.gatewayCmd ? [] : [anthropic, gemini]),
+    ...(ctx.gatewayCmd ? [] : [anthropic, gemini, limits, redis]),
   ];
 }

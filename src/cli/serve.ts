@@ -50,8 +50,16 @@ function reloadSafely(gateway: RunningGateway): void {
   }
 }
 
+/** Each worker keeps a slot (its own limit snapshot, in memory mode); a replacement takes it over. */
+const SLOT_ENV = 'AI_PROXY_WORKER_SLOT';
+
 function runPrimary(workers: number): void {
-  for (let i = 0; i < workers; i++) cluster.fork();
+  const slots = new Map<number, string>();
+  const fork = (slot: string) => {
+    const worker = cluster.fork({ [SLOT_ENV]: slot });
+    slots.set(worker.id, slot);
+  };
+  for (let i = 1; i <= workers; i++) fork(String(i));
   const forward = (signal: NodeJS.Signals) => {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
   };
@@ -69,7 +77,8 @@ function runPrimary(workers: number): void {
       return;
     }
     process.stderr.write(`ai-proxy: worker ${worker.process.pid} exited (${code}); starting another\n`);
-    cluster.fork();
+    fork(slots.get(worker.id) ?? '0');
+    slots.delete(worker.id);
   });
 }
 
@@ -79,6 +88,11 @@ export async function runServe(options: ServeOptions): Promise<void> {
     try {
       const config = loadConfig({ configPath: options.config, flags: { logLevel: options.logLevel } });
       loadServerIdentity(config.log.dir, config.serverId);
+      if (config.limitState.redisUrl === undefined) {
+        process.stderr.write(
+          'ai-proxy: --workers without REDIS_URL: each worker enforces key limits on its own; set REDIS_URL to share them\n',
+        );
+      }
     } catch (error) {
       configFailure(error);
     }

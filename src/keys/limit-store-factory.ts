@@ -21,7 +21,10 @@ const CONNECT_WAIT_MS = 3000;
 export function createLimitState(config: LimitStateConfig, logger: Logger): LimitState {
   if (config.redisUrl === undefined) {
     const store = new MemoryLimitStore();
-    const snapshots = new UsageSnapshots(store, config.snapshotFile, logger);
+    // Under `serve --workers`, each worker slot has its own counts and so its own snapshot.
+    const slot = process.env.AI_PROXY_WORKER_SLOT;
+    const file = slot === undefined ? config.snapshotFile : `${config.snapshotFile}.worker-${slot}`;
+    const snapshots = new UsageSnapshots(store, file, logger);
     snapshots.restore();
     snapshots.start(config.snapshotIntervalMs);
     return { store, snapshots, ready: Promise.resolve() };
