@@ -1,12 +1,14 @@
 // The long-lived parts of a running gateway: the current state (swapped on reload), upstream
 // pools, key pools, the request log, the process logger and the server's identity.
 import type { Logger } from 'pino';
+import { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { KeyPools } from '../keys/key-pool.js';
 import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
+import type { RoutingExtensions } from '../routing/router.js';
 import { buildState, type GatewayState } from './gateway-state.js';
 
 export class Runtime {
@@ -16,6 +18,11 @@ export class Runtime {
   readonly requestLog: RequestLog;
   readonly identity: ServerIdentity;
   readonly startedAt = Date.now();
+  /** The remote model catalog; kept across reloads, refreshed on its own timer. */
+  readonly catalog: Catalog;
+  private readonly routing: RoutingExtensions = {
+    catalog: (model) => this.catalog.targetsFor(model),
+  };
   private inFlight = 0;
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
   closing = false;
@@ -24,7 +31,9 @@ export class Runtime {
     config: Config,
     readonly logger: Logger,
   ) {
-    this.state = buildState(config);
+    this.catalog = new Catalog(logger);
+    this.catalog.configure(config.catalog);
+    this.state = buildState(config, this.routing);
     this.pools = new UpstreamPools({ connectTimeoutMs: config.timeouts.connectMs });
     this.identity = loadServerIdentity(config.log.dir, config.serverId);
     this.requestLog = new RequestLog({
@@ -47,7 +56,8 @@ export class Runtime {
     if (config.log.dir !== previous.log.dir) {
       this.logger.warn('LOG_DIR changes take effect on restart, not on reload');
     }
-    this.state = buildState(config);
+    this.catalog.configure(config.catalog);
+    this.state = buildState(config, this.routing);
     this.pools.update({ connectTimeoutMs: config.timeouts.connectMs });
     setLoggerLevel(this.logger, config.log.level);
     for (const warning of config.warnings) this.logger.warn(warning);
@@ -66,6 +76,7 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    this.catalog.close();
     await this.requestLog.close();
     await this.pools.close();
   }
