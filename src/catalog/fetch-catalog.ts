@@ -53,7 +53,11 @@ export async function fetchCatalog(options: FetchOptions): Promise<unknown> {
       throw new Error('answer is not JSON');
     }
   } catch (error) {
-    if (!response.body.destroyed) response.body.destroy();
+    if (!response.body.destroyed) {
+      // Destroying undici's body emits an abort error of its own; nobody else listens for it.
+      response.body.on('error', () => {});
+      response.body.destroy();
+    }
     throw new Error(reason(error, timeout));
   }
 }
