@@ -54,6 +54,13 @@ const MODELS: CatalogEntryJson[] = [
     completion_price_1k: 0,
   },
   {
+    model_version: 'text-embedding-004',
+    model_family: 'gemini-embedding',
+    handle: '/google/v1beta/models/text-embedding-004:embedContent',
+    prompt_price_1k: 0.00001,
+    completion_price_1k: 0,
+  },
+  {
     model_version: 'dall-e-3',
     model_family: 'dall-e-3',
     handle: '/openai/v1/images/generations',
@@ -235,6 +242,16 @@ describe('catalog models (MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN)', () => {
     });
   });
 
+  it('serves Gemini embeddings at a /google/ handle, batch or single', async () => {
+    const batch = await gw.client().embeddings.create({ model: 'text-embedding-004', input: ['a', 'b'] });
+    expect(batch.data).toHaveLength(2);
+    expect(catalog.calls[0]?.path).toBe('/google/v1beta/models/text-embedding-004:batchEmbedContents');
+    const single = await gw.client().embeddings.create({ model: 'text-embedding-004', input: 'a' });
+    expect(single.data).toHaveLength(1);
+    expect(catalog.calls[1]?.path).toBe('/google/v1beta/models/text-embedding-004:embedContent');
+    expect(catalog.calls[1]?.headers.authorization).toBe(`OAuth ${TOKEN}`);
+  });
+
   it('serves an image family on /v1/images/generations, though it is not listed', async () => {
     const data = await gw.client().images.generate({
       model: 'dall-e-3',
@@ -276,7 +293,7 @@ describe('catalog models (MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN)', () => {
     expect(body.catalog).toMatchObject({
       state: 'ok',
       source: catalog.listUrl,
-      models: 7,
+      models: 8,
       skipped_entries: 2,
       last_error: null,
       refresh_seconds: 300,

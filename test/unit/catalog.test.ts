@@ -204,6 +204,22 @@ describe('Catalog', () => {
     expect(catalog.listed()).toEqual([]);
   });
 
+  it('keeps its list on a reconfigure with the same settings, and fetches again on changed ones', async () => {
+    const catalog = new Catalog(silent);
+    const settings = { url: host.listUrl, authToken: 'tok', refreshSeconds: 300 };
+    catalog.configure(settings);
+    await catalog.refresh();
+    const fetches = host.listFetches.length;
+    catalog.configure({ ...settings });
+    expect(catalog.health()?.state).toBe('ok');
+    catalog.configure({ ...settings, refreshSeconds: 100 });
+    expect(catalog.health()?.state).toBe('loading');
+    await catalog.refresh();
+    catalog.close();
+    expect(host.listFetches.length).toBe(fetches + 1);
+    expect(catalog.health()).toMatchObject({ state: 'ok', refresh_seconds: 100, models: 3 });
+  });
+
   it('a reconfigure to no catalog drops the list', async () => {
     const catalog = new Catalog(silent);
     catalog.configure({ url: host.listUrl, authToken: 'tok', refreshSeconds: 300 });
