@@ -119,13 +119,13 @@ function readPrices(file: FileConfig): Map<string, Price> {
 function readCatalogSettings(env: Env): CatalogSettings | undefined {
   const url = envString(env, 'MODEL_LIST_URL');
   if (url === undefined) return undefined;
-  let parsed: URL;
+  let scheme: string | undefined;
   try {
-    parsed = new URL(url);
+    scheme = new URL(url).protocol;
   } catch {
-    parsed = new URL('invalid:');
+    scheme = undefined;
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+  if (scheme !== 'http:' && scheme !== 'https:') {
     throw new ConfigError(
       `environment variable MODEL_LIST_URL: expected an http(s) URL, got ${JSON.stringify(url)}`,
     );
