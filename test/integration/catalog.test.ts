@@ -302,6 +302,13 @@ describe('catalog models (MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN)', () => {
     expect(JSON.stringify(body)).not.toContain(TOKEN);
   });
 
+  it('shows catalog models and the catalog state on the status page', async () => {
+    const page = await (await fetch(`${gw.url}/`)).text();
+    expect(page).toContain('<code>claude-3-7-sonnet-20250219</code></td><td>anthropic</td><td>catalog</td>');
+    expect(page).toContain(`Model catalog <code>${catalog.listUrl}</code>: ok, 8 models`);
+    expect(page).not.toContain(TOKEN);
+  });
+
   it('keeps the catalog across a config reload', async () => {
     const fetches = catalog.listFetches.length;
     gw.gateway.reload();
