@@ -1,5 +1,6 @@
 // `ai-proxy config check`: validates every source and prints the resolved set-up, without a secret.
 import type { Command } from 'commander';
+import { describeUrl } from '../catalog/fetch-catalog.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { checkExposure } from '../server/exposure.js';
@@ -38,6 +39,15 @@ export function describeConfig(config: Config): Record<string, unknown> {
       ...config.wildcardMappings.map((rule) => [rule.pattern, rule.targets] as const),
     ]),
     auto_models: config.autoModels,
+    // The catalog's token is a secret: only whether one is set.
+    model_catalog:
+      config.catalog === undefined
+        ? null
+        : {
+            url: describeUrl(config.catalog.url),
+            auth_token: config.catalog.authToken === undefined ? 'not set' : 'set',
+            refresh_seconds: config.catalog.refreshSeconds,
+          },
     timeouts_ms: config.timeouts,
     retry: config.retry,
     body_limit_bytes: config.bodyLimitBytes,

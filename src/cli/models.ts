@@ -1,7 +1,10 @@
 // `ai-proxy models [--json]`: the models the configuration makes available and where each comes from.
 import type { Command } from 'commander';
+import { Catalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
-import { listModels } from '../routing/model-list.js';
+import type { Config } from '../config/types.js';
+import { createProcessLogger } from '../logs/process-logger.js';
+import { type CatalogListing, listModels } from '../routing/model-list.js';
 import { configFailure } from './config-check.js';
 
 export function registerModelsCommand(program: Command): void {
@@ -10,14 +13,14 @@ export function registerModelsCommand(program: Command): void {
     .description('list the models this configuration serves and where each comes from')
     .option('--config <path>', 'config file (YAML or JSON)')
     .option('--json', 'print JSON')
-    .action((options: { config?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       let config: ReturnType<typeof loadConfig>;
       try {
         config = loadConfig({ configPath: options.config });
       } catch (error) {
         configFailure(error);
       }
-      const models = listModels(config, Math.floor(Date.now() / 1000));
+      const models = listModels(config, Math.floor(Date.now() / 1000), await catalogModels(config));
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ object: 'list', data: models }, null, 2)}\n`);
         return;
@@ -37,4 +40,20 @@ export function registerModelsCommand(program: Command): void {
         `\nConfigured providers (provider:model works for each): ${providers.join(', ') || 'none'}\n`,
       );
     });
+}
+
+/** One fetch of MODEL_LIST_URL; a catalog that is down is said on stderr, the rest still lists. */
+async function catalogModels(config: Config): Promise<readonly CatalogListing[]> {
+  if (config.catalog === undefined) return [];
+  // Warnings (skipped entries, a failed fetch) go to stderr so `--json` output stays clean.
+  const logger = createProcessLogger(config.log.level === 'none' ? 'none' : 'warning', process.stderr);
+  const catalog = new Catalog(logger);
+  catalog.configure(config.catalog);
+  await catalog.refresh();
+  const health = catalog.health();
+  catalog.close();
+  if (health?.last_error != null) {
+    process.stderr.write(`model catalog ${health.source} unavailable: ${health.last_error}\n`);
+  }
+  return catalog.listed();
 }

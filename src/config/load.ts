@@ -19,7 +19,7 @@ import {
   parseSize,
 } from './env-values.js';
 import { type FileConfig, fileConfigSchema, KNOWN_TOP_LEVEL_KEYS } from './file-schema.js';
-import type { Config, MappingRule, Price } from './types.js';
+import type { CatalogSettings, Config, MappingRule, Price } from './types.js';
 
 export { ConfigError } from './env-values.js';
 
@@ -137,6 +137,28 @@ function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string)
   };
 }
 
+/** MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN, MODEL_LIST_REFRESH_SECONDS (seed 001); no URL is built in. */
+function readCatalogSettings(env: Env): CatalogSettings | undefined {
+  const url = envString(env, 'MODEL_LIST_URL');
+  if (url === undefined) return undefined;
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme !== 'http:' && scheme !== 'https:') {
+    throw new ConfigError(
+      `environment variable MODEL_LIST_URL: expected an http(s) URL, got ${JSON.stringify(url)}`,
+    );
+  }
+  return {
+    url,
+    authToken: envString(env, 'MODEL_LIST_AUTH_TOKEN'),
+    refreshSeconds: envInt(env, 'MODEL_LIST_REFRESH_SECONDS', 1, 86_400) ?? 300,
+  };
+}
+
 export function loadConfig(options: LoadOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const env: Env = { ...readDotenv(cwd), ...(options.env ?? process.env) };
@@ -213,6 +235,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     modelUsageGapPercentage: file.model_usage_gap_percentage ?? 5,
     prices: readPrices(file),
     limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
+    catalog: readCatalogSettings(env),
     timeouts: {
       connectMs: envInt(env, 'TIMEOUT_CONNECT_MS', 1, 3_600_000) ?? file.timeouts?.connect_ms ?? 10_000,
       firstByteMs:

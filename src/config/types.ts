@@ -26,6 +26,12 @@ export interface ProviderConfig {
   defaultModel: string | undefined;
   models: string[];
   builtin: boolean;
+  /**
+   * The exact upstream path (a catalog model's handle): replaces the base URL's path and the
+   * translator's path; a custom method such as Gemini's `:streamGenerateContent` still follows
+   * the request (see providers/fixed-path.ts).
+   */
+  fixedPath?: string;
 }
 
 export interface MappingRule {
@@ -70,6 +76,13 @@ export interface LimitStateConfig {
   snapshotIntervalMs: number;
 }
 
+/** The remote model catalog (seed 001): where it is, its OAuth token, how often to refresh it. */
+export interface CatalogSettings {
+  url: string;
+  authToken: string | undefined;
+  refreshSeconds: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -86,6 +99,8 @@ export interface Config {
   modelUsageGapPercentage: number;
   prices: Map<string, Price>;
   limitState: LimitStateConfig;
+  /** MODEL_LIST_URL and friends; undefined when no catalog is configured. */
+  catalog: CatalogSettings | undefined;
   timeouts: TimeoutConfig;
   retry: RetryConfig;
   bodyLimitBytes: number;

@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.js';
 import type { Acquired, KeyPools } from '../keys/key-pool.js';
 import type { Lease } from '../keys/limit-store.js';
 import { estimateTokens } from '../keys/token-estimate.js';
+import { fixedUpstreamPath } from '../providers/fixed-path.js';
 import type { Protocol } from '../providers/registry.js';
 import type { Target } from '../routing/router.js';
 import { chatTranslatorFor } from '../translators/index.js';
@@ -98,7 +99,8 @@ function baseHeaders(provider: ProviderConfig, key: ProviderKey, stream: boolean
     byProvider = new Map();
     headerSets.set(key, byProvider);
   }
-  const slot = `${provider.name}\u0000${stream ? 1 : 0}`;
+  // The protocol is part of the slot: catalog models share a name and a key but not their headers.
+  const slot = `${provider.name}\u0000${provider.protocol}\u0000${stream ? 1 : 0}`;
   let headers = byProvider.get(slot);
   if (headers === undefined) {
     headers = {
@@ -151,7 +153,10 @@ async function attemptOnce(
   deps.pools.get(origin).dispatch(
     {
       method: 'POST',
-      path: basePath + request.path,
+      path:
+        provider.fixedPath === undefined
+          ? basePath + request.path
+          : fixedUpstreamPath(provider.fixedPath, request.path),
       headers,
       body: request.body,
       headersTimeout: deps.config.timeouts.firstByteMs,

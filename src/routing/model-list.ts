@@ -12,7 +12,17 @@ export interface ListedModel {
   source: ModelSource;
 }
 
-export function listModels(config: Config, created: number): ListedModel[] {
+/** A remote catalog model as listed: its model_version and the owner its handle names. */
+export interface CatalogListing {
+  id: string;
+  ownedBy: string;
+}
+
+export function listModels(
+  config: Config,
+  created: number,
+  catalog: readonly CatalogListing[] = [],
+): ListedModel[] {
   const models = new Map<string, ListedModel>();
   const add = (id: string, ownedBy: string, source: ModelSource) => {
     if (!models.has(id)) models.set(id, { id, object: 'model', created, owned_by: ownedBy, source });
@@ -29,6 +39,7 @@ export function listModels(config: Config, created: number): ListedModel[] {
         : (config.defaultProvider ?? 'ai-proxy');
     add(alias, owner, 'alias');
   }
+  for (const model of catalog) add(model.id, model.ownedBy, 'catalog');
   for (const provider of config.providers.values()) {
     if (!provider.configured) continue;
     const names =

@@ -1,6 +1,7 @@
 // The long-lived parts of a running gateway: the current state (swapped on reload), upstream
 // pools, key pools, the request log, the process logger and the server's identity.
 import type { Logger } from 'pino';
+import { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { KeyPools } from '../keys/key-pool.js';
@@ -23,6 +24,8 @@ export class Runtime {
   readonly requestLog: RequestLog;
   readonly identity: ServerIdentity;
   readonly startedAt = Date.now();
+  /** The remote model catalog; kept across reloads, refreshed on its own timer. */
+  readonly catalog: Catalog;
   private inFlight = 0;
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
   closing = false;
@@ -34,6 +37,9 @@ export class Runtime {
     this.limitState = createLimitState(config.limitState, logger);
     this.keys = new KeyPools(this.limitState.store, logger);
     this.pricing = new Pricing(config);
+    this.catalog = new Catalog(logger);
+    this.catalog.configure(config.catalog);
+    this.pricing.addSource((model) => this.catalog.priceOf(model));
     this.state = buildState(config, this.routingExtensions());
     this.pools = new UpstreamPools({ connectTimeoutMs: config.timeouts.connectMs });
     this.identity = loadServerIdentity(config.log.dir, config.serverId);
@@ -45,13 +51,18 @@ export class Runtime {
     });
   }
 
-  /** Auto-model puts models whose provider has headroom first (memory mode knows exactly). */
+  /**
+   * Rule 4 asks the catalog; auto-model puts models whose provider has headroom first (the memory
+   * store knows exactly; in Redis mode a provider without headroom is simply skipped in turn).
+   */
   private routingExtensions(): RoutingExtensions {
+    const extensions: RoutingExtensions = { catalog: (model) => this.catalog.targetsFor(model) };
     const store = this.limitState.store;
-    if (!(store instanceof MemoryLimitStore)) return {};
-    return {
-      hasHeadroom: (provider) => provider.keys.length === 0 || store.hasHeadroom(provider.keys, Date.now()),
-    };
+    if (store instanceof MemoryLimitStore) {
+      extensions.hasHeadroom = (provider) =>
+        provider.keys.length === 0 || store.hasHeadroom(provider.keys, Date.now());
+    }
+    return extensions;
   }
 
   get config(): Config {
@@ -70,6 +81,7 @@ export class Runtime {
     if (config.limitState.redisUrl !== previous.limitState.redisUrl) {
       this.logger.warn('REDIS_URL changes take effect on restart, not on reload');
     }
+    this.catalog.configure(config.catalog);
     this.state = buildState(config, this.routingExtensions());
     this.pricing.update(config);
     this.pools.update({ connectTimeoutMs: config.timeouts.connectMs });
@@ -90,6 +102,7 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    this.catalog.close();
     await this.requestLog.close();
     // After the log's flush: the last records settled their reservations.
     this.limitState.snapshots?.close();

@@ -26,7 +26,9 @@ export function providerSummaries(config: Config): ProviderSummary[] {
 export function healthReport(runtime: Runtime) {
   const { config } = runtime.state;
   const providers = providerSummaries(config);
-  const ready = providers.some((provider) => provider.configured);
+  const catalog = runtime.catalog.health();
+  // A catalog-only gateway (seed 001) is ready once it has a list to route by.
+  const ready = providers.some((provider) => provider.configured) || (catalog?.models ?? 0) > 0;
   return {
     status: ready ? 'ok' : 'degraded',
     ready,
@@ -36,6 +38,7 @@ export function healthReport(runtime: Runtime) {
     active_requests: runtime.activeRequests,
     config_loaded_at: runtime.state.loadedAt.toISOString(),
     providers: Object.fromEntries(providers.map(({ name, ...rest }) => [name, rest])),
+    catalog,
   };
 }
 

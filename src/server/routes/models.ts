@@ -34,7 +34,10 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         },
       },
     },
-    async () => ({ object: 'list', data: listModels(runtime.state.config, created) }),
+    async () => ({
+      object: 'list',
+      data: listModels(runtime.state.config, created, runtime.catalog.listed()),
+    }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -77,7 +80,7 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         );
       }
       const { config, router } = runtime.state;
-      const listed = listModels(config, created).find((model) => model.id === id);
+      const listed = listModels(config, created, runtime.catalog.listed()).find((model) => model.id === id);
       if (listed !== undefined) return listed;
       // Anything routable exists as far as the client is concerned.
       try {

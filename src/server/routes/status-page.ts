@@ -25,12 +25,17 @@ export function renderStatusPage(runtime: Runtime, port: number): string {
         `<tr><td>${escapeHtml(p.name)}</td><td>${p.configured ? '✅ configured' : '— not configured'}</td><td>${escapeHtml(p.protocol)}</td><td>${p.keys}</td><td>${escapeHtml(p.default_model ?? '')}</td></tr>`,
     )
     .join('\n');
-  const modelRows = listModels(config, 0)
+  const modelRows = listModels(config, 0, runtime.catalog.listed())
     .map(
       (m) =>
         `<tr><td><code>${escapeHtml(m.id)}</code></td><td>${escapeHtml(m.owned_by)}</td><td>${m.source}</td></tr>`,
     )
     .join('\n');
+  const catalog = runtime.catalog.health();
+  const catalogNote =
+    catalog === null
+      ? ''
+      : `<p>Model catalog <code>${escapeHtml(catalog.source)}</code>: ${catalog.state}, ${catalog.models} models${catalog.age_seconds === null ? '' : `, fetched ${catalog.age_seconds} s ago`}${catalog.last_error === null ? '' : ` (last refresh failed: ${escapeHtml(catalog.last_error)})`}.</p>`;
   const authNote = runtime.state.auth.open
     ? '<p class="warn">No client key is configured: this gateway is open to anyone who can reach it on loopback.</p>'
     : `<p>Client keys required (${runtime.state.auth.size} configured): send <code>Authorization: Bearer KEY</code> or <code>x-api-key: KEY</code>.</p>`;
@@ -58,6 +63,7 @@ ${authNote}
 ${providerRows}
 </tbody></table>
 <h2>Models</h2>
+${catalogNote}
 <table><thead><tr><th>Model</th><th>Owner</th><th>Source</th></tr></thead>
 <tbody>
 ${modelRows || '<tr><td colspan="3">No aliases or provider models configured; any <code>provider:model</code> of a configured provider works.</td></tr>'}
