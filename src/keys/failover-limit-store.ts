@@ -70,6 +70,11 @@ export class FailoverLimitStore implements LimitStore {
     else this.redis.settle(lease, settlement);
   }
 
+  countClient(day: number, settlement: Settlement): void {
+    if (this.usingRedis) this.redis.countClient(day, settlement);
+    else this.local.countClient(day, settlement);
+  }
+
   cool(keyId: string, untilMs: number, reason: CooldownReason): void {
     this.local.cool(keyId, untilMs, reason);
     if (this.redis.ready) this.redis.cool(keyId, untilMs, reason);

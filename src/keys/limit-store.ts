@@ -78,6 +78,8 @@ export interface LimitStore {
   select(input: SelectInput): SelectResult | Promise<SelectResult>;
   /** Corrects a lease's tokens: a settlement from the answer's usage, or undefined (no tokens used). */
   settle(lease: Lease, settlement: Settlement | undefined): void;
+  /** A client's answered request that used no pooled key (a keyless provider): its day totals only. */
+  countClient(day: number, settlement: Settlement): void;
   cool(keyId: string, untilMs: number, reason: CooldownReason): void;
   /** A success clears a key's cooldown. */
   clearCooldown(keyId: string): void;

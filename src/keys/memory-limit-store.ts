@@ -235,21 +235,29 @@ export class MemoryLimitStore implements LimitStore {
         counters.costDay += settlement.cost ?? 0;
       }
     }
-    if (settlement?.clientHash != null) {
-      if (this.clientDay !== lease.day) {
-        this.clientDay = lease.day;
-        this.clients = new Map();
-      }
-      let client = this.clients.get(settlement.clientHash);
-      if (client === undefined) {
-        client = { requests: 0, tokens: 0, cost: 0 };
-        this.clients.set(settlement.clientHash, client);
-      }
-      client.requests += 1;
-      client.tokens += used;
-      client.cost += settlement.cost ?? 0;
-    }
+    if (settlement !== undefined) this.addClient(lease.day, settlement, used);
     this.dirty = true;
+  }
+
+  countClient(day: number, settlement: Settlement): void {
+    this.addClient(day, settlement, settlement.totalTokens);
+    this.dirty = true;
+  }
+
+  private addClient(day: number, settlement: Settlement, tokens: number): void {
+    if (settlement.clientHash === null) return;
+    if (this.clientDay !== day) {
+      this.clientDay = day;
+      this.clients = new Map();
+    }
+    let client = this.clients.get(settlement.clientHash);
+    if (client === undefined) {
+      client = { requests: 0, tokens: 0, cost: 0 };
+      this.clients.set(settlement.clientHash, client);
+    }
+    client.requests += 1;
+    client.tokens += tokens;
+    client.cost += settlement.cost ?? 0;
   }
 
   cool(keyId: string, untilMs: number, reason: CooldownReason): void {

@@ -113,6 +113,20 @@ export class RedisLimitStore implements LimitStore {
       });
   }
 
+  countClient(day: number, settlement: Settlement): void {
+    if (settlement.clientHash === null) return;
+    const key = `${this.prefix}c:${day}`;
+    const hash = settlement.clientHash;
+    this.client
+      .multi()
+      .hincrby(key, `${hash}:r`, 1)
+      .hincrbyfloat(key, `${hash}:t`, settlement.totalTokens)
+      .hincrbyfloat(key, `${hash}:cost`, settlement.cost ?? 0)
+      .expire(key, 259_200)
+      .exec()
+      .catch(() => {});
+  }
+
   cool(keyId: string, untilMs: number, reason: CooldownReason): void {
     const ms = Math.max(1, Math.round(untilMs - Date.now()));
     this.client.set(`${this.prefix}k:${keyId}:cool`, reason, 'PX', ms).catch(() => {});

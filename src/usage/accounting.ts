@@ -2,6 +2,7 @@
 // reservation is settled with the tokens really used (the estimate stands when the answer carried
 // no usage), the cost is worked out from the price, and the client's day totals grow.
 import type { KeyPools } from '../keys/key-pool.js';
+import { dayOf } from '../keys/limit-store.js';
 import type { Accounting, PendingRecord } from '../logs/request-record.js';
 import { costOf, readUsage } from './pricing.js';
 
@@ -12,14 +13,17 @@ export function accountingFor(keys: KeyPools): Accounting {
     if (cost === null && pending.price !== undefined && tokens !== undefined)
       cost = costOf(pending.price, tokens);
     const lease = pending.lease;
-    if (lease !== undefined) {
-      keys.settle(lease, {
-        promptTokens: tokens?.promptTokens ?? 0,
-        completionTokens: tokens?.completionTokens ?? 0,
-        totalTokens: tokens?.totalTokens ?? lease.estimate,
-        cost,
-        clientHash: pending.base.client_key_hash,
-      });
+    const settlement = {
+      promptTokens: tokens?.promptTokens ?? 0,
+      completionTokens: tokens?.completionTokens ?? 0,
+      totalTokens: tokens?.totalTokens ?? lease?.estimate ?? 0,
+      cost,
+      clientHash: pending.base.client_key_hash,
+    };
+    if (lease !== undefined) keys.settle(lease, settlement);
+    else if (pending.base.provider !== null && pending.base.status < 400) {
+      // A keyless provider (Ollama, a catalog without a token): the client's totals still count.
+      keys.store.countClient(dayOf(Date.parse(pending.base.time)), settlement);
     }
     return cost;
   };

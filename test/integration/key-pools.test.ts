@@ -433,6 +433,15 @@ providers:
     expect(Object.values(usage.clients)[0]).toEqual({ requests: 2, tokens: 3000, cost: 0.9 });
   });
 
+  it('a keyless provider still counts in the client totals', async () => {
+    upstream.setDefault({ kind: 'chat', content: 'ok', usage: { prompt_tokens: 4, completion_tokens: 1 } });
+    const gw = await gateway('{}\n', { OLLAMA_BASE_URL: upstream.url });
+    await gw.client().chat.completions.create({ model: 'ollama:llama3', messages: HI });
+    expect(upstream.requests[0]?.headers.authorization).toBeUndefined();
+    const usage = await usageOf(gw, 'test-client-key-0123456789');
+    expect(Object.values(usage.clients)).toEqual([{ requests: 1, tokens: 5, cost: 0 }]);
+  });
+
   it('a 401 sets the key aside and logs its id, never the key', async () => {
     upstream.onRequest((req) =>
       req.headers.authorization === 'Bearer sk-refused-0001' ? { kind: 'error', status: 401 } : undefined,
