@@ -48,12 +48,32 @@ export function describeConfig(config: Config): Record<string, unknown> {
             auth_token: config.catalog.authToken === undefined ? 'not set' : 'set',
             refresh_seconds: config.catalog.refreshSeconds,
           },
+    key_limits: {
+      mode: config.limitState.redisUrl === undefined ? 'memory' : 'redis',
+      redis: config.limitState.redisUrl === undefined ? null : withoutPassword(config.limitState.redisUrl),
+      redis_key_prefix: config.limitState.redisPrefix,
+      redis_fail_mode: config.limitState.redisFailMode,
+      snapshot_file: config.limitState.redisUrl === undefined ? config.limitState.snapshotFile : null,
+      model_usage_gap_percentage: config.modelUsageGapPercentage,
+    },
+    prices: Object.fromEntries(config.prices),
     timeouts_ms: config.timeouts,
     retry: config.retry,
     body_limit_bytes: config.bodyLimitBytes,
     log: config.log,
     warnings: config.warnings,
   };
+}
+
+/** A Redis URL may carry a password: it is never printed. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 export function registerConfigCommand(program: Command): void {

@@ -98,6 +98,24 @@ describe('ai-proxy CLI', () => {
     expect(bad.stderr).toMatch(/config\.yml: retry\.max_attempts: .*expected number/);
   });
 
+  it('config check shows where key limits live, never a Redis password', async () => {
+    const dir = folder({
+      '.env': 'GROQ_API_KEY=gsk_x\nAPI_KEYS=k\nREDIS_URL=redis://:hunter2secret@127.0.0.1:6379/2\n',
+    });
+    const ok = await runCli(['config', 'check', '--json'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    const summary = JSON.parse(ok.stdout) as {
+      key_limits: { mode: string; redis: string; redis_fail_mode: string };
+    };
+    expect(summary.key_limits).toMatchObject({ mode: 'redis', redis_fail_mode: 'open' });
+    expect(summary.key_limits.redis).toBe('redis://:***@127.0.0.1:6379/2');
+    expect(ok.stdout).not.toContain('hunter2secret');
+    writeFileSync(join(dir, '.env'), 'GROQ_API_KEY=gsk_x\nAPI_KEYS=k\nREDIS_FAIL_MODE=sometimes\n');
+    const bad = await runCli(['config', 'check'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('REDIS_FAIL_MODE: expected open or closed');
+  });
+
   it('models lists aliases and provider models with their source', async () => {
     const dir = folder({
       'config.yml':
