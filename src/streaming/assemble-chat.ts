@@ -89,12 +89,40 @@ function parsePayloads(payloads: string[]): unknown[] {
   }
 }
 
+/**
+ * The data payloads of a whole stream. Most streams are plain `data: …` events split by blank
+ * lines (LF only, no comments or other fields): those are cut with indexOf, several times faster
+ * than the general parser, which takes anything else.
+ */
+function dataPayloads(text: string): string[] {
+  const payloads: string[] = [];
+  if (text.indexOf('\r') === -1) {
+    let start = 0;
+    let plain = true;
+    while (start < text.length) {
+      let end = text.indexOf('\n\n', start);
+      if (end === -1) end = text.length;
+      const block = text.slice(start, end);
+      if (!block.startsWith('data: ') || block.indexOf('\n') !== -1) {
+        plain = false;
+        break;
+      }
+      payloads.push(block.slice(6));
+      start = end + 2;
+    }
+    if (plain) return payloads;
+    payloads.length = 0;
+  }
+  const parser = new SseParser();
+  const events = parser.push(text);
+  events.push(...parser.end());
+  for (const event of events) payloads.push(event.data);
+  return payloads;
+}
+
 export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
   // The whole stream is here: decode it once rather than chunk by chunk.
-  const parser = new SseParser();
   const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  const events = parser.push(whole.toString('utf8'));
-  events.push(...parser.end());
   const choices = new Map<number, ChoiceAcc>();
   let head: Record<string, unknown> | undefined;
   let usage: unknown;
@@ -102,9 +130,9 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
   let done = false;
 
   const payloads: string[] = [];
-  for (const event of events) {
-    if (event.data === '[DONE]') done = true;
-    else payloads.push(event.data);
+  for (const data of dataPayloads(whole.toString('utf8'))) {
+    if (data === '[DONE]') done = true;
+    else payloads.push(data);
   }
   for (const parsed of parsePayloads(payloads)) {
     const chunk = asRecord(parsed);

@@ -156,6 +156,37 @@ describe('assembleChatStream', () => {
     });
   });
 
+  it('gives the same message whichever way the events are framed (plain LF or general SSE)', () => {
+    const events = [
+      chunk([delta({ role: 'assistant', content: '' })]),
+      chunk([delta({ content: 'Hel' })]),
+      chunk([delta({ content: 'lo "quoted" \\ \u00e9' })]),
+      chunk([delta({}, 'stop')]),
+      event('[DONE]'),
+    ];
+    const plain = assembleChatStream(pieces(events.join(''), 7));
+    const variants = [
+      // LF framing with a keep-alive comment between events
+      events.join(': keep-alive\n\n'),
+      // `data:` with no space after the colon
+      events.map((e) => e.replace('data: ', 'data:')).join(''),
+      // an `event:` field before each data line
+      events.map((e) => `event: message\n${e}`).join(''),
+      // a last event without its blank line
+      events.join('').replace(/\n\n$/, ''),
+    ];
+    expect(choicesOf(plain)[0]).toEqual({
+      index: 0,
+      message: { role: 'assistant', content: 'Hello "quoted" \\ \u00e9' },
+      finish_reason: 'stop',
+    });
+    for (const sse of variants) {
+      const result = assembleChatStream(pieces(sse, 5));
+      expect(result.completion, sse).toEqual(plain.completion);
+      expect(result.done).toBe(true);
+    }
+  });
+
   it('returns no completion for an empty stream', () => {
     expect(assembleChatStream([])).toEqual({
       completion: undefined,
