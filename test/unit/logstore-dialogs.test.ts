@@ -10,6 +10,7 @@ import { extractRequestText } from '../../src/logstore/fts-text.js';
 import { parseDay, partitionPath } from '../../src/logstore/partitions.js';
 import { createProgress } from '../../src/logstore/progress.js';
 import { type Db, insertRequest, openPartition, rowFromRecord } from '../../src/logstore/schema.js';
+import { translateQuery } from '../../src/logstore/search.js';
 
 const MIN = 60_000;
 
@@ -167,6 +168,12 @@ describe('FTS text and progress', () => {
       tool_text: 'weather\n{"city":"Oslo"}\nrain, 7 C',
       answer_text: 'Rainy, 7 degrees.',
     });
+  });
+
+  it("rewrites the seed's FTS4 NEAR/N into FTS5 NEAR(), leaving the rest alone", () => {
+    expect(translateQuery('timeout NEAR/3 retry')).toBe('NEAR(timeout retry, 3)');
+    expect(translateQuery('"rate limit" NEAR retry')).toBe('NEAR("rate limit" retry)');
+    expect(translateQuery('NEAR(a b, 2) OR c*')).toBe('NEAR(a b, 2) OR c*');
   });
 
   it('draws a bar on a terminal and plain lines elsewhere', () => {
