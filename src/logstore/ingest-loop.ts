@@ -86,6 +86,8 @@ export class IngestLoop {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
+      // Old days' partitions stay closed once passed: a long-running server keeps a handful open.
+      if (this.cache.dbs.size > 4) this.cache.close();
       const summary = { inserted: result.inserted, dialogs, ms: performance.now() - started };
       this.report.onRun?.(summary);
       return summary;
