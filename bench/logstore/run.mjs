@@ -14,7 +14,7 @@ const dist = new URL('../../dist/logstore/', import.meta.url);
 const { ingest } = await import(new URL('ingest.js', dist).href);
 const { search } = await import(new URL('search.js', dist).href);
 const { openPartition, insertRequestRowid, rowFromRecord } = await import(new URL('schema.js', dist).href);
-const { createFts, indexRequest } = await import(new URL('fts.js', dist).href);
+const { buildFts, createFts, indexRequest } = await import(new URL('fts.js', dist).href);
 const { partitionPath } = await import(new URL('partitions.js', dist).href);
 const { BackgroundIngest } = await import(new URL('background-ingest.js', dist).href);
 
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '100000' },
     'search-rows': { type: 'string', default: '1000000' },
     keep: { type: 'string' },
+    'skip-search': { type: 'boolean', default: false },
   },
 });
 const RECORDS = Number(args.records);
@@ -62,6 +63,30 @@ ingestRows.push(await timeIngest('1 thread', logDir, join(root, 'db-1'), { paral
 ingestRows.push(await timeIngest('2 threads', logDir, join(root, 'db-2'), { parallelism: 2 }));
 ingestRows.push(await timeIngest('2 threads + FTS', logDir, join(root, 'db-3'), { parallelism: 2, fts: true }));
 const again = await timeIngest('re-run (nothing new)', logDir, join(root, 'db-2'), { parallelism: 2 });
+{
+  // `logs fts build` over what the 2-thread run stored (one thread, partition by partition).
+  const { listPartitions } = await import(new URL('partitions.js', dist).href);
+  const wall0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let rows = 0;
+  for (const p of listPartitions(join(root, 'db-2'))) {
+    const db = openPartition(p.path);
+    rows += buildFts(db);
+    db.close();
+  }
+  const wall = (performance.now() - wall0) / 1000;
+  const cpu = cpuSeconds(cpu0);
+  const row = {
+    run: 'fts build (separate step)',
+    records: rows,
+    wall_s: wall.toFixed(2),
+    records_per_s: Math.round(rows / wall),
+    cpu_s: cpu.toFixed(2),
+    records_per_cpu_s: Math.round(rows / cpu),
+  };
+  console.log(JSON.stringify(row));
+  ingestRows.push(row);
+}
 
 // 2. The in-server ingest: how long is the gateway's event loop held (what a request may wait)?
 //    In a worker thread (the default from the built product) against the same loop left idle, and
@@ -115,7 +140,7 @@ await loopDelay('idle event loop (baseline)', async () => {
 
 // 3. Search over SEARCH_ROWS stored requests in one partition (the worst case: one busy day).
 const searchRoot = join(root, 'db-search');
-{
+if (!args['skip-search']) {
   const path = partitionPath(searchRoot, new Date(Date.UTC(2025, 8, 1)), 'daily');
   const db = openPartition(path);
   db.pragma('cache_size = -65536');
@@ -154,7 +179,7 @@ const queries = [
   ['no match', 'xylophonist', {}],
 ];
 const searchRows = [];
-for (const [label, query, filters] of queries) {
+for (const [label, query, filters] of args['skip-search'] ? [] : queries) {
   const times = [];
   let hits = 0;
   for (let i = 0; i < 21; i++) {
