@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
 import { loadConfig } from '../config/load.js';
 import { loadServerIdentity } from '../logs/server-identity.js';
+import type { BackgroundIngest } from '../logstore/background-ingest.js';
 import type { RunningGateway } from '../server/start.js';
 import { configFailure } from './config-check.js';
 import { parseInteger } from './parse.js';
@@ -50,7 +51,7 @@ function reloadSafely(gateway: RunningGateway): void {
   }
 }
 
-function runPrimary(workers: number): void {
+function runPrimary(workers: number, logStore?: BackgroundIngest): void {
   for (let i = 0; i < workers; i++) cluster.fork();
   const forward = (signal: NodeJS.Signals) => {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
@@ -65,7 +66,10 @@ function runPrimary(workers: number): void {
   }
   cluster.on('exit', (worker, code) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      // The workers flushed their request logs on the way out; the store's last pass takes them in.
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        void (logStore?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+      }
       return;
     }
     process.stderr.write(`ai-proxy: worker ${worker.process.pid} exited (${code}); starting another\n`);
@@ -76,13 +80,24 @@ function runPrimary(workers: number): void {
 export async function runServe(options: ServeOptions): Promise<void> {
   if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
     // The server id is made once here, so the workers do not race to create different ones.
+    let logStore: BackgroundIngest | undefined;
     try {
       const config = loadConfig({ configPath: options.config, flags: { logLevel: options.logLevel } });
       loadServerIdentity(config.log.dir, config.serverId);
+      // With workers, the primary alone runs the log store's ingest (each worker would repeat it).
+      if (config.logdb.enabled) {
+        const { BackgroundIngest } = await import('../logstore/background-ingest.js');
+        logStore = new BackgroundIngest({
+          logDir: config.log.dir,
+          config: config.logdb,
+          onError: (error) => process.stderr.write(`ai-proxy: log store ingest failed: ${String(error)}\n`),
+        });
+        logStore.start();
+      }
     } catch (error) {
       configFailure(error);
     }
-    runPrimary(options.workers ?? 1);
+    runPrimary(options.workers ?? 1, logStore);
     return;
   }
   // Loaded here so that light commands (call, generate-key) start fast.

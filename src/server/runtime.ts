@@ -1,5 +1,6 @@
 // The long-lived parts of a running gateway: the current state (swapped on reload), upstream
 // pools, key pools, the request log, the process logger and the server's identity.
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
@@ -35,7 +36,8 @@ export class Runtime {
       bodies: config.log.bodies,
       onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
     });
-    if (config.logdb.enabled) {
+    // Under `serve --workers`, the cluster's primary runs the ingest (src/cli/serve.ts).
+    if (config.logdb.enabled && !cluster.isWorker) {
       this.logStore = new BackgroundIngest({
         logDir: config.log.dir,
         config: config.logdb,
