@@ -13,7 +13,7 @@
 //                                        running it twice (or merging two copies) never duplicates
 //   insertRequestRowid(db, row)          the same, returning the new rowid (undefined when known)
 //   upsertServer(db, server)             records a server's identity (first writer keeps created_at)
-//   rowFromRecord(record) → RequestRow   one JSONL RequestRecord as a `requests` row
+//   rowFromRecord(record, bodies?) → RequestRow  one JSONL RequestRecord as a `requests` row
 //
 // Times: `ts` is epoch milliseconds (UTC) for ordering and ranges; `time` keeps the record's ISO text.
 import { mkdirSync } from 'node:fs';
@@ -292,6 +292,10 @@ function jsonOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
+function textOrNull(json: string): string | null {
+  return json === 'null' || json === '' ? null : json;
+}
+
 /** Token counts in the OpenAI names, with the Anthropic and Gemini names as fallbacks. */
 function tokens(usage: unknown): { prompt: number | null; completion: number | null; total: number | null } {
   const u = asObject(usage);
@@ -304,7 +308,14 @@ function tokens(usage: unknown): { prompt: number | null; completion: number | n
   return { prompt, completion, total };
 }
 
-export function rowFromRecord(record: RequestRecord): RequestRow {
+/**
+ * `bodies` is the request and response as JSON text straight from the log line, which spares
+ * parsing and re-serializing them (ingest.ts); without it they are serialized from the record.
+ */
+export function rowFromRecord(
+  record: RequestRecord,
+  bodies?: { request: string; response: string },
+): RequestRow {
   const ts = Date.parse(record.time);
   const usage = tokens(record.usage);
   return {
@@ -334,8 +345,8 @@ export function rowFromRecord(record: RequestRecord): RequestRow {
     cost: typeof record.cost === 'number' ? record.cost : null,
     dialog_id: record.dialog_id ?? null,
     dialog_source: record.dialog_id ? 'header' : null,
-    request_json: jsonOrNull(record.request),
-    response_json: jsonOrNull(record.response),
+    request_json: bodies === undefined ? jsonOrNull(record.request) : textOrNull(bodies.request),
+    response_json: bodies === undefined ? jsonOrNull(record.response) : textOrNull(bodies.response),
     error_json: jsonOrNull(record.error),
     attempts_json: jsonOrNull(record.attempts),
     usage_json: jsonOrNull(record.usage),

@@ -138,3 +138,51 @@ describe('ingest into weekly partitions', () => {
     expect(again).toMatchObject({ inserted: 0, filesRead: 0 });
   });
 });
+
+describe('ingest keeps bodies exactly', () => {
+  it('stores request and response JSON intact, even with nested "request"/"response" keys', async () => {
+    const { ingest } = await import('../../src/logstore/ingest.js');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'logstore-bodies-'));
+    mkdirSync(join(dir, 'requests'));
+    const tricky = {
+      ...record('b1', '2025-09-06T12:00:00.000Z'),
+      request: {
+        model: 'gpt-4',
+        messages: [{ role: 'user', content: 'say ,"response": and ,"request": please' }],
+        response_format: { json_schema: { schema: { properties: { response: {}, request: {} } } } },
+      },
+      response: { choices: [{ message: { role: 'assistant', content: '{"response":1}' } }] },
+    };
+    const nestedError = {
+      ...record('b2', '2025-09-06T12:00:01.000Z'),
+      status: 502,
+      error: { upstream: { request: 'id-1', response: null } },
+      request: { messages: [] },
+      response: null,
+    };
+    const plain = { ...record('b3', '2025-09-06T12:00:02.000Z'), request: null, response: 'not json' };
+    writeFileSync(
+      join(dir, 'requests', '2025-09-06.jsonl'),
+      [tricky, nestedError, plain].map((r) => `${JSON.stringify(r)}\n`).join(''),
+    );
+    const result = await ingest({ from: dir, dbRoot: join(dir, 'db'), granularity: 'daily', fts: true });
+    expect(result).toMatchObject({ inserted: 3, badLines: 0 });
+    const db = openPartition(partitionPath(join(dir, 'db'), parseDay('2025-09-06', 'x'), 'daily'));
+    const rows = db
+      .prepare('SELECT request_id, request_json, response_json, error_json FROM requests ORDER BY ts')
+      .all() as { request_json: string | null; response_json: string | null; error_json: string | null }[];
+    const fts = db
+      .prepare("SELECT COUNT(*) AS n FROM request_text_index WHERE request_text_index MATCH 'please'")
+      .get();
+    db.close();
+    expect(JSON.parse(rows[0]!.request_json!)).toEqual(tricky.request);
+    expect(JSON.parse(rows[0]!.response_json!)).toEqual(tricky.response);
+    expect(JSON.parse(rows[1]!.error_json!)).toEqual(nestedError.error);
+    expect(JSON.parse(rows[1]!.request_json!)).toEqual(nestedError.request);
+    expect(rows[1]!.response_json).toBeNull();
+    expect(rows[2]!.request_json).toBeNull();
+    expect(JSON.parse(rows[2]!.response_json!)).toBe('not json');
+    expect(fts).toEqual({ n: 1 });
+  });
+});
