@@ -372,8 +372,8 @@ async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
       pending = Buffer.from(data.subarray(lastNewline + 1));
 
       const byPartition = new Map<string, { row: RequestRow; record: RequestRecord }[]>();
-      const lastDay = Number.NaN;
-      const lastTarget = homePath;
+      let lastDay = Number.NaN;
+      let lastTarget = homePath;
       const lines = complete.toString('utf8').split('\n');
       for (let i = 0; i < lines.length - 1; i++) {
         const line = lines[i]!;
@@ -394,8 +394,15 @@ async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
         }
         const row = rowFromRecord(parsed, split);
         // A record lands in the partition of its own time; normally its file's day.
-        const target =
-          row.ts > 0 ? partitionPath(options.dbRoot, new Date(row.ts), options.granularity) : homePath;
+        let target = homePath;
+        if (row.ts > 0) {
+          const day = Math.floor(row.ts / DAY_MS);
+          if (day !== lastDay) {
+            lastDay = day;
+            lastTarget = partitionPath(options.dbRoot, new Date(row.ts), options.granularity);
+          }
+          target = lastTarget;
+        }
         let list = byPartition.get(target);
         if (list === undefined) {
           list = [];

@@ -40,7 +40,7 @@ function line(i: number): string {
     request: {
       model: 'gpt-4',
       messages: [
-        { role: 'system', content: 'You are a helpful assistant for record number ' + i },
+        { role: 'system', content: `You are a helpful assistant for record number ${i}` },
         {
           role: 'user',
           content: `Question ${i}: how do lighthouses signal ships at night near rocky coasts?`,
