@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LogDbConfig } from '../config/types.js';
-import { IngestLoop, type LoopOptions, type PassSummary } from './ingest-loop.js';
+import type { IngestLoop, LoopOptions, PassSummary } from './ingest-loop.js';
 import type { LoopReport, LoopRequest } from './ingest-loop-worker.js';
 import { defaultDbRoot } from './partitions.js';
 
@@ -29,6 +29,8 @@ function workerScript(): URL | undefined {
 export class BackgroundIngest {
   readonly dbRoot: string;
   private inline: IngestLoop | undefined;
+  /** The in-thread loop is imported on demand: a gateway without the store never loads SQLite. */
+  private inlineStarting: Promise<void> | undefined;
   private worker: Worker | undefined;
   private seq = 0;
   private readonly waiting = new Map<number, (summary: PassSummary | undefined) => void>();
@@ -40,7 +42,8 @@ export class BackgroundIngest {
 
   /** 'worker' or 'inline', once started. */
   get mode(): 'worker' | 'inline' | undefined {
-    return this.worker !== undefined ? 'worker' : this.inline !== undefined ? 'inline' : undefined;
+    if (this.worker !== undefined) return 'worker';
+    return this.inlineStarting !== undefined ? 'inline' : undefined;
   }
 
   start(): void {
@@ -51,8 +54,13 @@ export class BackgroundIngest {
     };
     const script = this.options.mode === 'inline' ? undefined : workerScript();
     if (script === undefined) {
-      this.inline = new IngestLoop(loopOptions, { onRun: this.options.onRun, onError: this.options.onError });
-      this.inline.start(true);
+      this.inlineStarting = import('./ingest-loop.js').then(({ IngestLoop }) => {
+        this.inline = new IngestLoop(loopOptions, {
+          onRun: this.options.onRun,
+          onError: this.options.onError,
+        });
+        this.inline.start(true);
+      });
       return;
     }
     const worker = new Worker(script, { workerData: loopOptions });
@@ -70,7 +78,8 @@ export class BackgroundIngest {
   }
 
   /** One pass now (the bench and tests use it); resolves with its summary. */
-  runOnce(): Promise<PassSummary | undefined> {
+  async runOnce(): Promise<PassSummary | undefined> {
+    await this.inlineStarting;
     if (this.inline !== undefined) return this.inline.runOnce();
     const worker = this.worker;
     if (worker === undefined) return Promise.resolve(undefined);
@@ -83,6 +92,7 @@ export class BackgroundIngest {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.inlineStarting;
       if (this.inline !== undefined) {
         await this.inline.stop();
         return;
