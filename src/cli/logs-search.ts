@@ -78,7 +78,14 @@ export function registerLogsShowCommand(logs: Command): void {
       const found = findRequest(ctx.dbRoot, requestId);
       if (found === undefined) fail(`no stored request with id ${JSON.stringify(requestId)}`);
       const { row, partition } = found;
-      const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+      const parse = (text: string | null): unknown => {
+        if (text === null) return null;
+        try {
+          return JSON.parse(text);
+        } catch {
+          return text; // shown as stored rather than failing the whole command
+        }
+      };
       const out = {
         ...row,
         stream: row.stream === 1,
