@@ -549,7 +549,10 @@ async function ingestInWorkers(
       (bucket) =>
         new Promise<IngestResult>((resolvePromise, reject) => {
           const job: WorkerJob = { files: bucket.files, options: plain };
-          const worker = new Worker(script, { workerData: job });
+          const worker = new Worker(script, {
+            workerData: job,
+            resourceLimits: { maxYoungGenerationSizeMb: 64 },
+          });
           let settled = false;
           worker.on('message', (message: WorkerMessage) => {
             if (message.type === 'progress') progress.add(message.bytes);
