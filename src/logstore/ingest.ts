@@ -11,14 +11,21 @@
 // The same code runs from `ai-proxy logs ingest` and in the server (background-ingest.ts), which
 // passes a cache so the prefix hash is not recomputed on every tick.
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { RequestRecord } from '../logs/request-record.js';
 import { createFts, indexRequest } from './fts.js';
-import { DAY_MS, type Granularity, parseDay, partitionPath } from './partitions.js';
+import { isRecord, parseJsonText, splitLine } from './ingest-lines.js';
+import {
+  type Checkpoint,
+  hashPrefix,
+  listSourceFiles,
+  readIdentity,
+  type ServerInfo,
+  type SourceFile,
+} from './ingest-sources.js';
+import { ingestInWorkers, size, workerScript } from './ingest-threads.js';
+import { DAY_MS, type Granularity, partitionPath } from './partitions.js';
 import { type Progress, silentProgress } from './progress.js';
 import {
   type Db,
@@ -53,6 +60,9 @@ export interface IngestOptions {
   yieldBetweenSlices?: boolean;
 }
 
+export { IngestError, listSourceFiles, type SourceFile, sourceDir } from './ingest-sources.js';
+export type { WorkerJob, WorkerMessage } from './ingest-threads.js';
+
 export interface IngestResult {
   files: number;
   filesRead: number;
@@ -62,13 +72,6 @@ export interface IngestResult {
   bytes: number;
   /** Partitions that received new rows. */
   touched: string[];
-}
-
-export class IngestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IngestError';
-  }
 }
 
 interface HashState {
@@ -106,130 +109,6 @@ export class IngestCache {
     this.ftsChecked.clear();
     this.serversSeen.clear();
   }
-}
-
-const SOURCE_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
-
-export interface SourceFile {
-  path: string;
-  day: Date;
-  size: number;
-}
-
-export function sourceDir(from: string): string {
-  const requests = join(from, 'requests');
-  return existsSync(requests) ? requests : from;
-}
-
-export function listSourceFiles(from: string, since?: Date, to?: Date): SourceFile[] {
-  const dir = resolve(sourceDir(from));
-  if (!existsSync(dir)) throw new IngestError(`--from ${from}: no such folder`);
-  const files: SourceFile[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const match = SOURCE_FILE.exec(name);
-    if (match === null) continue;
-    const day = parseDay(match[1]!, name);
-    if (since !== undefined && day < since) continue;
-    if (to !== undefined && day > to) continue;
-    const path = join(dir, name);
-    files.push({ path, day, size: statSync(path).size });
-  }
-  return files;
-}
-
-interface ServerInfo {
-  server_id: string;
-  hostname: string | null;
-  environment: string | null;
-  created_at: string | null;
-}
-
-/** The identity file next to the request log, when the source is a gateway's log folder. */
-function readIdentity(from: string): ServerInfo | undefined {
-  const path = join(from, 'server.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ServerInfo>;
-    if (typeof parsed.server_id !== 'string') return undefined;
-    return {
-      server_id: parsed.server_id,
-      hostname: parsed.hostname ?? null,
-      environment: parsed.environment ?? null,
-      created_at: parsed.created_at ?? null,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-interface Checkpoint {
-  bytes_consumed: number;
-  mtime_ms: number;
-  sha256: string;
-  records: number;
-}
-
-async function hashPrefix(path: string, bytes: number, chunk: number): Promise<Hash> {
-  const hash = createHash('sha256');
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(Math.min(chunk, Math.max(bytes, 1)));
-    let position = 0;
-    while (position < bytes) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, bytes - position), position);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash;
-}
-
-function parseJsonText(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-const REQUEST_KEY = ',"request":';
-const RESPONSE_KEY = ',"response":';
-
-/**
- * Most of a line is the two bodies, which the store keeps as JSON text: parsing them only to
- * serialize them again was a third of ingest's CPU. The writer (src/logs/request-record.ts) puts
- * them last, as `…,"error":…,"request":<json>,"response":<json>}`, so the small head before them is
- * parsed alone and the bodies are sliced out as they are. The head must parse as a record ending
- * in `error` (a `,"request":` nested earlier fails that and the line is parsed whole); the
- * response is found from the end, which only an answer with its own nested "response" key fools.
- */
-function splitLine(line: string): { head: RequestRecord; request: string; response: string } | undefined {
-  if (line.charCodeAt(line.length - 1) !== 125) return undefined;
-  const r = line.indexOf(REQUEST_KEY);
-  const q = line.lastIndexOf(RESPONSE_KEY);
-  if (r < 0 || q < r) return undefined;
-  let head: unknown;
-  try {
-    head = JSON.parse(`${line.slice(0, r)}}`);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(head) || !('error' in head) || 'request' in head) return undefined;
-  return {
-    head,
-    request: line.slice(r + REQUEST_KEY.length, q),
-    response: line.slice(q + RESPONSE_KEY.length, -1),
-  };
-}
-
-function isRecord(value: unknown): value is RequestRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  return typeof r.id === 'string' && typeof r.time === 'string' && typeof r.status === 'number';
 }
 
 interface Context {
@@ -495,101 +374,8 @@ export async function ingestFiles(
   return ctx.result;
 }
 
-function emptyResult(files: number): IngestResult {
+export function emptyResult(files: number): IngestResult {
   return { files, filesRead: 0, inserted: 0, duplicates: 0, badLines: 0, bytes: 0, touched: [] };
-}
-
-/** The compiled worker next to this module; absent when running from TypeScript sources. */
-function workerScript(): URL | undefined {
-  const url = new URL('./ingest-worker.js', import.meta.url);
-  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
-}
-
-export interface WorkerJob {
-  files: SourceFile[];
-  options: Omit<IngestOptions, 'progress' | 'cache'>;
-}
-
-export type WorkerMessage =
-  | { type: 'progress'; bytes: number }
-  | { type: 'done'; result: IngestResult }
-  | { type: 'error'; message: string };
-
-/**
- * LOGDB_IMPORT_PARALLELISM worker threads, each given whole partitions' worth of files (so two
- * threads rarely write one partition), balanced by bytes. SQLite work is synchronous, so threads
- * are what makes parallelism real; a killed process loses at most each thread's open slice.
- */
-async function ingestInWorkers(
-  files: SourceFile[],
-  options: IngestOptions,
-  threads: number,
-  script: URL,
-): Promise<IngestResult> {
-  const groups = new Map<string, SourceFile[]>();
-  for (const file of files) {
-    const home = partitionPath(options.dbRoot, file.day, options.granularity);
-    const group = groups.get(home) ?? [];
-    group.push(file);
-    groups.set(home, group);
-  }
-  const buckets = Array.from({ length: Math.min(threads, groups.size) }, () => ({
-    files: [] as SourceFile[],
-    bytes: 0,
-  }));
-  for (const group of [...groups.values()].sort((a, b) => size(b) - size(a))) {
-    const lightest = buckets.reduce((min, b) => (b.bytes < min.bytes ? b : min));
-    lightest.files.push(...group);
-    lightest.bytes += size(group);
-  }
-  const progress = options.progress ?? silentProgress;
-  const { progress: _p, cache: _c, ...plain } = options;
-  const results = await Promise.all(
-    buckets.map(
-      (bucket) =>
-        new Promise<IngestResult>((resolvePromise, reject) => {
-          const job: WorkerJob = { files: bucket.files, options: plain };
-          const worker = new Worker(script, {
-            workerData: job,
-            resourceLimits: { maxYoungGenerationSizeMb: 64 },
-          });
-          let settled = false;
-          worker.on('message', (message: WorkerMessage) => {
-            if (message.type === 'progress') progress.add(message.bytes);
-            else if (message.type === 'done') {
-              settled = true;
-              resolvePromise(message.result);
-            } else {
-              settled = true;
-              reject(new IngestError(message.message));
-            }
-          });
-          worker.on('error', (error) => {
-            settled = true;
-            reject(error);
-          });
-          worker.on('exit', (code) => {
-            if (!settled) reject(new IngestError(`ingest worker stopped with code ${code}`));
-          });
-        }),
-    ),
-  );
-  const total = emptyResult(files.length);
-  const touched = new Set<string>();
-  for (const r of results) {
-    total.filesRead += r.filesRead;
-    total.inserted += r.inserted;
-    total.duplicates += r.duplicates;
-    total.badLines += r.badLines;
-    total.bytes += r.bytes;
-    for (const t of r.touched) touched.add(t);
-  }
-  total.touched = [...touched].sort();
-  return total;
-}
-
-function size(files: SourceFile[]): number {
-  return files.reduce((sum, f) => sum + f.size, 0);
 }
 
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
