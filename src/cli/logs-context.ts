@@ -1,10 +1,10 @@
-// What every `ai-proxy logs` command shares: the configuration (LOG_DIR, LOGDB_*), the partition
+// What every `ai-proxy logs` command shares (each loads the log store, and so SQLite, only when
+// it runs, so other commands and a gateway without the store never do): the configuration (LOG_DIR, LOGDB_*), the partition
 // root (--db, else LOG_DIR/db), date flags and one way to fail with a clear message.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { DateArgError, defaultDbRoot, parseDay } from '../logstore/partitions.js';
-import { SchemaVersionError } from '../logstore/schema.js';
 import { configFailure } from './config-check.js';
 import { fail } from './parse.js';
 
@@ -63,7 +63,7 @@ export async function runLogsCommand(body: () => Promise<void> | void): Promise<
   try {
     await body();
   } catch (error) {
-    if (error instanceof DateArgError || error instanceof SchemaVersionError) fail(error.message);
+    if (error instanceof DateArgError) fail(error.message);
     if (
       error instanceof Error &&
       /Error$/.test(error.name) &&

@@ -1,6 +1,5 @@
 // `ai-proxy logs dialogs assign|clear [--since D] [--to D] [--window MINUTES]`.
 import type { Command } from 'commander';
-import { assignDialogs, clearDialogs } from '../logstore/dialogs.js';
 import { createProgress } from '../logstore/progress.js';
 import {
   dateRange,
@@ -28,7 +27,8 @@ export function registerLogsDialogsCommand(logs: Command): void {
         ),
     ),
   ).action((options: RangeOptions & { window?: number }) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { assignDialogs } = await import('../logstore/dialogs.js');
       const ctx = logsContext(options);
       const range = dateRange(options);
       const progress = createProgress({ label: 'dialogs', unit: 'partitions' });
@@ -47,7 +47,8 @@ export function registerLogsDialogsCommand(logs: Command): void {
   withRange(
     withStoreOptions(dialogs.command('clear').description('remove automatically assigned dialog ids')),
   ).action((options: RangeOptions) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { clearDialogs } = await import('../logstore/dialogs.js');
       const ctx = logsContext(options);
       const result = clearDialogs({ dbRoot: ctx.dbRoot, ...dateRange(options) });
       process.stdout.write(`cleared ${result.changed} dialog ids in ${result.partitions} partitions\n`);

@@ -1,9 +1,7 @@
 // `ai-proxy logs fts build|drop [--since D] [--to D]`: the FTS5 index of each partition in range.
 import type { Command } from 'commander';
-import { buildFts, dropFts } from '../logstore/fts.js';
 import { listPartitions } from '../logstore/partitions.js';
 import { createProgress } from '../logstore/progress.js';
-import { openPartition } from '../logstore/schema.js';
 import {
   dateRange,
   logsContext,
@@ -20,7 +18,9 @@ export function registerLogsFtsCommand(logs: Command): void {
       fts.command('build').description('build (or rebuild) the index of each partition in range'),
     ),
   ).action((options: RangeOptions) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { buildFts } = await import('../logstore/fts.js');
+      const { openPartition } = await import('../logstore/schema.js');
       const ctx = logsContext(options);
       const range = dateRange(options);
       const partitions = listPartitions(ctx.dbRoot, range.since, range.to);
@@ -44,7 +44,9 @@ export function registerLogsFtsCommand(logs: Command): void {
   withRange(
     withStoreOptions(fts.command('drop').description('drop the index of each partition in range')),
   ).action((options: RangeOptions) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { dropFts } = await import('../logstore/fts.js');
+      const { openPartition } = await import('../logstore/schema.js');
       const ctx = logsContext(options);
       const range = dateRange(options);
       let dropped = 0;

@@ -1,7 +1,6 @@
 // `ai-proxy logs ingest [--from DIR] [--since D] [--to D]`: reads new request-log lines into the
 // partitions; safe to stop at any moment and run again.
 import type { Command } from 'commander';
-import { ingest } from '../logstore/ingest.js';
 import { createProgress } from '../logstore/progress.js';
 import {
   dateRange,
@@ -39,6 +38,7 @@ export function registerLogsIngestCommand(logs: Command): void {
     ),
   ).action((options: IngestFlags) =>
     runLogsCommand(async () => {
+      const { ingest } = await import('../logstore/ingest.js');
       const ctx = logsContext(options);
       const range = dateRange(options);
       const progress = createProgress({ label: 'ingest', unit: 'bytes' });

@@ -1,7 +1,6 @@
 // `ai-proxy logs search QUERY [--since --to --model --status --limit --json]` and
 // `ai-proxy logs show REQUEST_ID`: find requests by their text, then read one in full.
 import type { Command } from 'commander';
-import { findRequest, search } from '../logstore/search.js';
 import {
   dateRange,
   type LogsOptions,
@@ -35,7 +34,8 @@ export function registerLogsSearchCommand(logs: Command): void {
         .option('--json', 'print JSON'),
     ),
   ).action((query: string, options: SearchFlags) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { search } = await import('../logstore/search.js');
       const ctx = logsContext(options);
       const tty = process.stdout.isTTY === true && options.json !== true;
       const result = search({
@@ -73,7 +73,8 @@ export function registerLogsShowCommand(logs: Command): void {
       .description('print one stored request in full (JSON)')
       .argument('<request-id>', 'request id from search'),
   ).action((requestId: string, options: LogsOptions) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { findRequest } = await import('../logstore/search.js');
       const ctx = logsContext(options);
       const found = findRequest(ctx.dbRoot, requestId);
       if (found === undefined) fail(`no stored request with id ${JSON.stringify(requestId)}`);

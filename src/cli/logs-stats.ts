@@ -1,6 +1,5 @@
 // `ai-proxy logs stats [--since --to --json]`: what the log store holds.
 import type { Command } from 'commander';
-import { storeStats } from '../logstore/stats.js';
 import {
   dateRange,
   logsContext,
@@ -19,7 +18,8 @@ export function registerLogsStatsCommand(logs: Command): void {
         .option('--json', 'print JSON'),
     ),
   ).action((options: RangeOptions & { json?: boolean }) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { storeStats } = await import('../logstore/stats.js');
       const ctx = logsContext(options);
       const range = dateRange(options);
       const stats = storeStats(ctx.dbRoot, range.since, range.to);

@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { loadServerIdentity } from '../logs/server-identity.js';
 import { formatDay, parseDay, partitionPath } from '../logstore/partitions.js';
-import { openPartition, upsertServer } from '../logstore/schema.js';
 import { type LogsOptions, logsContext, runLogsCommand, withStoreOptions } from './logs-context.js';
 import { registerLogsDialogsCommand } from './logs-dialogs.js';
 import { registerLogsFtsCommand } from './logs-fts.js';
@@ -18,7 +17,8 @@ function registerLogsInitCommand(logs: Command): void {
       .description("create the partition for a day (today by default) and record this server's identity")
       .option('--date <YYYY-MM-DD>', 'the day whose partition to create (UTC)'),
   ).action((options: LogsOptions & { date?: string }) =>
-    runLogsCommand(() => {
+    runLogsCommand(async () => {
+      const { openPartition, upsertServer } = await import('../logstore/schema.js');
       const ctx = logsContext(options);
       const day =
         options.date === undefined
