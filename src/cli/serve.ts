@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
 import { loadConfig } from '../config/load.js';
 import { loadServerIdentity } from '../logs/server-identity.js';
+import type { BackgroundIngest } from '../logstore/background-ingest.js';
 import type { RunningGateway } from '../server/start.js';
 import { configFailure } from './config-check.js';
 import { parseInteger } from './parse.js';
@@ -53,7 +54,7 @@ function reloadSafely(gateway: RunningGateway): void {
 /** Each worker keeps a slot (its own limit snapshot, in memory mode); a replacement takes it over. */
 const SLOT_ENV = 'AI_PROXY_WORKER_SLOT';
 
-function runPrimary(workers: number): void {
+function runPrimary(workers: number, logStore?: BackgroundIngest): void {
   const slots = new Map<number, string>();
   const fork = (slot: string) => {
     const worker = cluster.fork({ [SLOT_ENV]: slot });
@@ -73,7 +74,10 @@ function runPrimary(workers: number): void {
   }
   cluster.on('exit', (worker, code) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      // The workers flushed their request logs on the way out; the store's last pass takes them in.
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        void (logStore?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+      }
       return;
     }
     process.stderr.write(`ai-proxy: worker ${worker.process.pid} exited (${code}); starting another\n`);
@@ -85,6 +89,7 @@ function runPrimary(workers: number): void {
 export async function runServe(options: ServeOptions): Promise<void> {
   if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
     // The server id is made once here, so the workers do not race to create different ones.
+    let logStore: BackgroundIngest | undefined;
     try {
       const config = loadConfig({ configPath: options.config, flags: { logLevel: options.logLevel } });
       loadServerIdentity(config.log.dir, config.serverId);
@@ -93,10 +98,20 @@ export async function runServe(options: ServeOptions): Promise<void> {
           'ai-proxy: --workers without REDIS_URL: each worker enforces key limits on its own; set REDIS_URL to share them\n',
         );
       }
+      // With workers, the primary alone runs the log store's ingest (each worker would repeat it).
+      if (config.logdb.enabled) {
+        const { BackgroundIngest } = await import('../logstore/background-ingest.js');
+        logStore = new BackgroundIngest({
+          logDir: config.log.dir,
+          config: config.logdb,
+          onError: (error) => process.stderr.write(`ai-proxy: log store ingest failed: ${String(error)}\n`),
+        });
+        logStore.start();
+      }
     } catch (error) {
       configFailure(error);
     }
-    runPrimary(options.workers ?? 1);
+    runPrimary(options.workers ?? 1, logStore);
     return;
   }
   // Loaded here so that light commands (call, generate-key) start fast.

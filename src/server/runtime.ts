@@ -1,5 +1,6 @@
 // The long-lived parts of a running gateway: the current state (swapped on reload), upstream
 // pools, key pools, the request log, the process logger and the server's identity.
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
@@ -10,6 +11,7 @@ import { MemoryLimitStore } from '../keys/memory-limit-store.js';
 import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
+import { BackgroundIngest } from '../logstore/background-ingest.js';
 import type { RoutingExtensions } from '../routing/router.js';
 import { accountingFor } from '../usage/accounting.js';
 import { Pricing } from '../usage/pricing.js';
@@ -23,6 +25,8 @@ export class Runtime {
   readonly pricing: Pricing;
   readonly requestLog: RequestLog;
   readonly identity: ServerIdentity;
+  /** The log store's background ingest, when LOGDB_ENABLED=true. */
+  readonly logStore: BackgroundIngest | undefined;
   readonly startedAt = Date.now();
   /** The remote model catalog; kept across reloads, refreshed on its own timer. */
   readonly catalog: Catalog;
@@ -49,6 +53,18 @@ export class Runtime {
       onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
       account: accountingFor(this.keys),
     });
+    // Under `serve --workers`, the cluster's primary runs the ingest (src/cli/serve.ts).
+    if (config.logdb.enabled && !cluster.isWorker) {
+      this.logStore = new BackgroundIngest({
+        logDir: config.log.dir,
+        config: config.logdb,
+        onError: (error) => this.logger.error({ err: error }, 'log store ingest failed'),
+        onRun: (run) => {
+          if (run.inserted > 0) this.logger.debug(run, 'log store ingest');
+        },
+      });
+      this.logStore.start();
+    }
   }
 
   /**
@@ -104,6 +120,8 @@ export class Runtime {
   async close(): Promise<void> {
     this.catalog.close();
     await this.requestLog.close();
+    // After the flush, so the last pass stores every record the log has.
+    await this.logStore?.stop();
     // After the log's flush: the last records settled their reservations.
     this.limitState.snapshots?.close();
     await this.keys.close();
