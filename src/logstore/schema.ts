@@ -1,0 +1,333 @@
+// The log store's SQLite schema (SPEC §8, seed 002) and the two ways into a partition.
+//
+// API (kept stable; the bundle code builds on it):
+//   SCHEMA_VERSION                       the version written to `meta.schema_version` of every partition
+//   SCHEMA_DDL                           tables servers, requests, ingest_sources, meta and indexes
+//   FTS_DDL / FTS_TABLE                  the FTS5 `request_text_index` (built on demand: `logs fts build`)
+//   REQUEST_COLUMNS                      the `requests` columns in table order
+//   openPartition(path, {readonly?})     opens (creating folders and file if needed) a partition with
+//                                        WAL and the schema applied; refuses a newer schema version
+//   readSchemaVersion(db)                the partition's schema version (0 when unset)
+//   hasFtsIndex(db)                      whether `request_text_index` exists in this partition
+//   insertRequest(db, row) → boolean     INSERT OR IGNORE by request_id: true when the row is new;
+//                                        running it twice (or merging two copies) never duplicates
+//   upsertServer(db, server)             records a server's identity (first writer keeps created_at)
+//   rowFromRecord(record) → RequestRow   one JSONL RequestRecord as a `requests` row
+//
+// Times: `ts` is epoch milliseconds (UTC) for ordering and ranges; `time` keeps the record's ISO text.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { RequestRecord } from '../logs/request-record.js';
+
+export type Db = Database.Database;
+
+export const SCHEMA_VERSION = 1;
+
+export const FTS_TABLE = 'request_text_index';
+
+export const SCHEMA_DDL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS servers (
+  server_id TEXT PRIMARY KEY,
+  hostname TEXT,
+  environment TEXT,
+  created_at TEXT,
+  first_seen_ts INTEGER
+);
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY,
+  server_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  time TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  method TEXT,
+  status_code INTEGER NOT NULL,
+  latency_ms REAL,
+  ttfb_ms REAL,
+  overhead_ms REAL,
+  stream INTEGER NOT NULL DEFAULT 0,
+  api_key_hash TEXT,
+  client_ip TEXT,
+  user_agent TEXT,
+  client_request_id TEXT,
+  model_original TEXT,
+  model_mapped TEXT,
+  provider TEXT,
+  key_id TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  total_tokens INTEGER,
+  cost REAL,
+  dialog_id TEXT,
+  dialog_source TEXT,
+  request_json TEXT,
+  response_json TEXT,
+  error_json TEXT,
+  attempts_json TEXT,
+  usage_json TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_requests_ts ON requests (ts);
+CREATE INDEX IF NOT EXISTS idx_requests_model_ts ON requests (model_original, ts);
+CREATE INDEX IF NOT EXISTS idx_requests_status_ts ON requests (status_code, ts);
+CREATE INDEX IF NOT EXISTS idx_requests_dialog ON requests (dialog_id, ts);
+CREATE INDEX IF NOT EXISTS idx_requests_group ON requests (api_key_hash, endpoint, model_mapped, ts);
+CREATE INDEX IF NOT EXISTS idx_requests_server_ts ON requests (server_id, ts);
+CREATE TABLE IF NOT EXISTS ingest_sources (
+  source_path TEXT PRIMARY KEY,
+  bytes_consumed INTEGER NOT NULL,
+  mtime_ms INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  records INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT NOT NULL
+);
+`;
+
+/**
+ * One FTS row per request. Columns by who wrote the text, so `user_text: france` narrows a query;
+ * a bare MATCH searches them all. The request id and model ride along unindexed to map back.
+ */
+export const FTS_DDL = `
+CREATE VIRTUAL TABLE IF NOT EXISTS ${FTS_TABLE} USING fts5(
+  request_id UNINDEXED,
+  model_original UNINDEXED,
+  system_text,
+  user_text,
+  assistant_text,
+  tool_text,
+  answer_text,
+  tokenize = 'unicode61 remove_diacritics 2'
+);
+`;
+
+export interface RequestRow {
+  request_id: string;
+  server_id: string;
+  ts: number;
+  time: string;
+  endpoint: string;
+  method: string | null;
+  status_code: number;
+  latency_ms: number | null;
+  ttfb_ms: number | null;
+  overhead_ms: number | null;
+  stream: number;
+  api_key_hash: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  client_request_id: string | null;
+  model_original: string | null;
+  model_mapped: string | null;
+  provider: string | null;
+  key_id: string | null;
+  attempts: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  cost: number | null;
+  dialog_id: string | null;
+  /** 'header' when the client sent X-Dialog-Id (never overwritten), 'auto' when grouping set it. */
+  dialog_source: string | null;
+  request_json: string | null;
+  response_json: string | null;
+  error_json: string | null;
+  attempts_json: string | null;
+  usage_json: string | null;
+}
+
+export const REQUEST_COLUMNS: readonly (keyof RequestRow)[] = [
+  'request_id',
+  'server_id',
+  'ts',
+  'time',
+  'endpoint',
+  'method',
+  'status_code',
+  'latency_ms',
+  'ttfb_ms',
+  'overhead_ms',
+  'stream',
+  'api_key_hash',
+  'client_ip',
+  'user_agent',
+  'client_request_id',
+  'model_original',
+  'model_mapped',
+  'provider',
+  'key_id',
+  'attempts',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'cost',
+  'dialog_id',
+  'dialog_source',
+  'request_json',
+  'response_json',
+  'error_json',
+  'attempts_json',
+  'usage_json',
+];
+
+export interface ServerRow {
+  server_id: string;
+  hostname: string | null;
+  environment: string | null;
+  created_at: string | null;
+}
+
+export class SchemaVersionError extends Error {
+  constructor(path: string, found: number) {
+    super(`${path}: schema version ${found} is newer than this ai-proxy understands (${SCHEMA_VERSION})`);
+    this.name = 'SchemaVersionError';
+  }
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+}
+
+export function readSchemaVersion(db: Db): number {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (hasMeta === undefined) return 0;
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+    | { value: string }
+    | undefined;
+  return row === undefined ? 0 : Number(row.value);
+}
+
+export function hasFtsIndex(db: Db): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(FTS_TABLE) !== undefined
+  );
+}
+
+/** Opens a partition, creating it with the schema when new. Read-only opens never create. */
+export function openPartition(path: string, options: OpenOptions = {}): Db {
+  if (options.readonly === true) {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const version = readSchemaVersion(db);
+    if (version > SCHEMA_VERSION) {
+      db.close();
+      throw new SchemaVersionError(path, version);
+    }
+    return db;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL under WAL loses at most the last transactions on power loss, never consistency;
+    // ingest is resumable, so that is the right trade for its write rate.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    const version = readSchemaVersion(db);
+    if (version > SCHEMA_VERSION) throw new SchemaVersionError(path, version);
+    if (version < SCHEMA_VERSION) {
+      db.exec('BEGIN');
+      db.exec(SCHEMA_DDL);
+      db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ).run(String(SCHEMA_VERSION));
+      db.exec('COMMIT');
+    }
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+const insertStatements = new WeakMap<Db, Database.Statement>();
+
+export function insertRequest(db: Db, row: RequestRow): boolean {
+  let statement = insertStatements.get(db);
+  if (statement === undefined) {
+    statement = db.prepare(
+      `INSERT OR IGNORE INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    );
+    insertStatements.set(db, statement);
+  }
+  return statement.run(row).changes > 0;
+}
+
+export function upsertServer(db: Db, server: ServerRow, firstSeenTs: number): void {
+  db.prepare(
+    `INSERT INTO servers (server_id, hostname, environment, created_at, first_seen_ts)
+     VALUES (@server_id, @hostname, @environment, @created_at, @first_seen_ts)
+     ON CONFLICT(server_id) DO UPDATE SET
+       hostname = COALESCE(servers.hostname, excluded.hostname),
+       environment = COALESCE(servers.environment, excluded.environment),
+       created_at = COALESCE(servers.created_at, excluded.created_at),
+       first_seen_ts = MIN(servers.first_seen_ts, excluded.first_seen_ts)`,
+  ).run({ ...server, first_seen_ts: firstSeenTs });
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function intOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : null;
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** Token counts in the OpenAI names, with the Anthropic and Gemini names as fallbacks. */
+function tokens(usage: unknown): { prompt: number | null; completion: number | null; total: number | null } {
+  const u = asObject(usage);
+  if (u === undefined) return { prompt: null, completion: null, total: null };
+  const prompt = intOrNull(u.prompt_tokens ?? u.input_tokens ?? u.promptTokenCount);
+  const completion = intOrNull(u.completion_tokens ?? u.output_tokens ?? u.candidatesTokenCount);
+  const total =
+    intOrNull(u.total_tokens ?? u.totalTokenCount) ??
+    (prompt !== null || completion !== null ? (prompt ?? 0) + (completion ?? 0) : null);
+  return { prompt, completion, total };
+}
+
+export function rowFromRecord(record: RequestRecord): RequestRow {
+  const ts = Date.parse(record.time);
+  const usage = tokens(record.usage);
+  return {
+    request_id: record.id,
+    server_id: record.server_id,
+    ts: Number.isFinite(ts) ? ts : 0,
+    time: record.time,
+    endpoint: record.endpoint,
+    method: record.method ?? null,
+    status_code: record.status,
+    latency_ms: record.latency_ms ?? null,
+    ttfb_ms: record.ttfb_ms ?? null,
+    overhead_ms: record.overhead_ms ?? null,
+    stream: record.stream ? 1 : 0,
+    api_key_hash: record.client_key_hash ?? null,
+    client_ip: record.client_ip ?? null,
+    user_agent: record.user_agent ?? null,
+    client_request_id: record.client_request_id ?? null,
+    model_original: record.model_requested ?? null,
+    model_mapped: record.model_mapped ?? null,
+    provider: record.provider ?? null,
+    key_id: record.key_id ?? null,
+    attempts: Array.isArray(record.attempts) ? record.attempts.length : 0,
+    prompt_tokens: usage.prompt,
+    completion_tokens: usage.completion,
+    total_tokens: usage.total,
+    cost: typeof record.cost === 'number' ? record.cost : null,
+    dialog_id: record.dialog_id ?? null,
+    dialog_source: record.dialog_id ? 'header' : null,
+    request_json: jsonOrNull(record.request),
+    response_json: jsonOrNull(record.response),
+    error_json: jsonOrNull(record.error),
+    attempts_json: jsonOrNull(record.attempts),
+    usage_json: jsonOrNull(record.usage),
+  };
+}
