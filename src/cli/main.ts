@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerCallCommand } from './call.js';
 import { registerConfigCommand } from './config-check.js';
 import { registerGenerateKeyCommand } from './generate-key.js';
+import { registerLogsCommand } from './logs.js';
 import { registerModelsCommand } from './models.js';
 import { registerServeCommand } from './serve.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCallCommand(program);
   registerModelsCommand(program);
   registerConfigCommand(program);
+  registerLogsCommand(program);
   return program;
 }
 

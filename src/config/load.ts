@@ -19,6 +19,7 @@ import {
   parseSize,
 } from './env-values.js';
 import { type FileConfig, fileConfigSchema, KNOWN_TOP_LEVEL_KEYS } from './file-schema.js';
+import { readLogDbConfig } from './logdb.js';
 import type { Config, MappingRule, Price } from './types.js';
 
 export { ConfigError } from './env-values.js';
@@ -225,6 +226,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       dir: resolve(cwd, logDir),
       bodies: envBool(env, 'LOG_BODIES') ?? file.log_bodies ?? true,
     },
+    logdb: readLogDbConfig(env),
     serverId: envString(env, 'SERVER_ID') ?? file.server_id,
     warnings,
   };

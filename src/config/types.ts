@@ -54,6 +54,20 @@ export interface LogConfig {
   bodies: boolean;
 }
 
+/** The log store (SPEC §8, seed 002's LOGDB_* flags). */
+export interface LogDbConfig {
+  enabled: boolean;
+  ftsEnabled: boolean;
+  groupingEnabled: boolean;
+  granularity: 'daily' | 'weekly';
+  bundleIncludeRaw: boolean;
+  importParallelism: number;
+  memoryCapMb: number;
+  /** How often the in-server ingest looks for new request-log lines. */
+  ingestIntervalMs: number;
+  dialogWindowMinutes: number;
+}
+
 export interface Price {
   prompt1k: number;
   completion1k: number;
@@ -78,6 +92,7 @@ export interface Config {
   retry: RetryConfig;
   bodyLimitBytes: number;
   log: LogConfig;
+  logdb: LogDbConfig;
   serverId: string | undefined;
   warnings: string[];
 }

@@ -11,6 +11,7 @@
 //   hasFtsIndex(db)                      whether `request_text_index` exists in this partition
 //   insertRequest(db, row) → boolean     INSERT OR IGNORE by request_id: true when the row is new;
 //                                        running it twice (or merging two copies) never duplicates
+//   insertRequestRowid(db, row)          the same, returning the new rowid (undefined when known)
 //   upsertServer(db, server)             records a server's identity (first writer keeps created_at)
 //   rowFromRecord(record) → RequestRow   one JSONL RequestRecord as a `requests` row
 //
@@ -246,6 +247,11 @@ export function openPartition(path: string, options: OpenOptions = {}): Db {
 const insertStatements = new WeakMap<Db, Database.Statement>();
 
 export function insertRequest(db: Db, row: RequestRow): boolean {
+  return insertRequestRowid(db, row) !== undefined;
+}
+
+/** As insertRequest, returning the new row's rowid (the FTS row shares it), undefined if known. */
+export function insertRequestRowid(db: Db, row: RequestRow): number | undefined {
   let statement = insertStatements.get(db);
   if (statement === undefined) {
     statement = db.prepare(
@@ -253,7 +259,8 @@ export function insertRequest(db: Db, row: RequestRow): boolean {
     );
     insertStatements.set(db, statement);
   }
-  return statement.run(row).changes > 0;
+  const result = statement.run(row);
+  return result.changes > 0 ? Number(result.lastInsertRowid) : undefined;
 }
 
 export function upsertServer(db: Db, server: ServerRow, firstSeenTs: number): void {

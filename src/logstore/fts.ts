@@ -1,0 +1,93 @@
+// The FTS5 index of one partition: created, filled and dropped here. Each FTS row shares its
+// request's rowid, so a match maps straight back to the full request and rowid order is
+// ingest (≈ time) order, which lets a search read the newest matches first without sorting.
+import { extractRequestText } from './fts-text.js';
+import { type Db, FTS_DDL, FTS_TABLE, hasFtsIndex } from './schema.js';
+
+const insertStatements = new WeakMap<Db, ReturnType<Db['prepare']>>();
+
+export function createFts(db: Db): void {
+  db.exec(FTS_DDL);
+}
+
+/** Adds one request's text; the caller holds the transaction. */
+export function indexRequest(
+  db: Db,
+  rowid: number,
+  requestId: string,
+  model: string | null,
+  request: unknown,
+  response: unknown,
+): void {
+  let statement = insertStatements.get(db);
+  if (statement === undefined) {
+    statement = db.prepare(
+      `INSERT INTO ${FTS_TABLE} (rowid, request_id, model_original, system_text, user_text, assistant_text, tool_text, answer_text)
+       VALUES (@rowid, @request_id, @model_original, @system_text, @user_text, @assistant_text, @tool_text, @answer_text)`,
+    );
+    insertStatements.set(db, statement);
+  }
+  statement.run({
+    rowid,
+    request_id: requestId,
+    model_original: model,
+    ...extractRequestText(request, response),
+  });
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * (Re)builds the index from the partition's requests, in slices so a caller can report progress.
+ * Idempotent: the old index is emptied first, in the same transaction.
+ */
+export function buildFts(db: Db, onRows?: (n: number) => void): number {
+  createFts(db);
+  // better-sqlite3 cannot write while a statement iterates: read in pages by rowid instead.
+  const page = db.prepare(
+    'SELECT rowid, request_id, model_original, request_json, response_json FROM requests WHERE rowid > ? ORDER BY rowid LIMIT 2000',
+  );
+  let count = 0;
+  db.transaction(() => {
+    db.exec(`DELETE FROM ${FTS_TABLE}`);
+    let after = 0;
+    for (;;) {
+      const rows = page.all(after) as {
+        rowid: number;
+        request_id: string;
+        model_original: string | null;
+        request_json: string | null;
+        response_json: string | null;
+      }[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        indexRequest(
+          db,
+          row.rowid,
+          row.request_id,
+          row.model_original,
+          parseJson(row.request_json),
+          parseJson(row.response_json),
+        );
+      }
+      after = rows[rows.length - 1]!.rowid;
+      count += rows.length;
+      onRows?.(rows.length);
+    }
+  })();
+  db.exec(`INSERT INTO ${FTS_TABLE} (${FTS_TABLE}) VALUES ('optimize')`);
+  return count;
+}
+
+export function dropFts(db: Db): boolean {
+  if (!hasFtsIndex(db)) return false;
+  db.exec(`DROP TABLE ${FTS_TABLE}`);
+  return true;
+}

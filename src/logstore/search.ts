@@ -1,0 +1,129 @@
+// Full-text search over the partitions' FTS5 indexes (SPEC §8): the FTS5 query language as is
+// (terms, "phrases", prefix*, NEAR(a b, 5), AND/OR/NOT, column:term), newest first, filtered by
+// time, model and status, each hit with a highlighted snippet and the request id that maps back to
+// the full request (`logs show ID`).
+import { listPartitions } from './partitions.js';
+import { type Db, FTS_TABLE, hasFtsIndex, openPartition, type RequestRow } from './schema.js';
+
+export interface SearchOptions {
+  dbRoot: string;
+  query: string;
+  since?: Date;
+  to?: Date;
+  model?: string;
+  status?: number;
+  limit: number;
+  /** Marks around matched terms in the snippet. */
+  highlight?: [string, string];
+}
+
+export interface SearchHit {
+  request_id: string;
+  time: string;
+  model: string | null;
+  model_mapped: string | null;
+  provider: string | null;
+  status: number;
+  dialog_id: string | null;
+  snippet: string;
+  partition: string;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  partitionsSearched: number;
+  /** Partitions in range without an FTS index (run `logs fts build`). */
+  partitionsWithoutIndex: string[];
+}
+
+export class SearchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SearchError';
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+function searchPartition(db: Db, options: SearchOptions, limit: number, path: string): SearchHit[] {
+  const [open, close] = options.highlight ?? ['[', ']'];
+  const where = [`${FTS_TABLE} MATCH @query`];
+  const params: Record<string, unknown> = { query: options.query, limit, open, close };
+  if (options.since !== undefined) {
+    where.push('r.ts >= @since');
+    params.since = options.since.getTime();
+  }
+  if (options.to !== undefined) {
+    where.push('r.ts < @until');
+    params.until = options.to.getTime() + DAY_MS;
+  }
+  if (options.model !== undefined) {
+    where.push('(r.model_original = @model OR r.model_mapped = @model)');
+    params.model = options.model;
+  }
+  if (options.status !== undefined) {
+    where.push('r.status_code = @status');
+    params.status = options.status;
+  }
+  // FTS rowids are the requests' rowids, in ingest (≈ time) order: newest first without a sort.
+  const sql = `SELECT r.request_id, r.time, r.model_original AS model, r.model_mapped, r.provider,
+      r.status_code AS status, r.dialog_id,
+      snippet(${FTS_TABLE}, -1, @open, @close, '…', 16) AS snippet
+    FROM ${FTS_TABLE} JOIN requests r ON r.rowid = ${FTS_TABLE}.rowid
+    WHERE ${where.join(' AND ')}
+    ORDER BY ${FTS_TABLE}.rowid DESC LIMIT @limit`;
+  try {
+    return (db.prepare(sql).all(params) as Omit<SearchHit, 'partition'>[]).map((hit) => ({
+      ...hit,
+      partition: path,
+    }));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/fts5|syntax|no such column/i.test(message)) {
+      throw new SearchError(`bad search query ${JSON.stringify(options.query)}: ${message}`);
+    }
+    throw error;
+  }
+}
+
+export function search(options: SearchOptions): SearchResult {
+  if (options.query.trim() === '') throw new SearchError('the search query is empty');
+  const partitions = listPartitions(options.dbRoot, options.since, options.to).reverse();
+  const hits: SearchHit[] = [];
+  const withoutIndex: string[] = [];
+  let searched = 0;
+  for (const partition of partitions) {
+    if (hits.length >= options.limit) break;
+    const db = openPartition(partition.path, { readonly: true });
+    try {
+      if (!hasFtsIndex(db)) {
+        withoutIndex.push(partition.path);
+        continue;
+      }
+      searched += 1;
+      hits.push(...searchPartition(db, options, options.limit - hits.length, partition.path));
+    } finally {
+      db.close();
+    }
+  }
+  return { hits, partitionsSearched: searched, partitionsWithoutIndex: withoutIndex };
+}
+
+/** The full stored request, found by id across the partitions (newest first). */
+export function findRequest(
+  dbRoot: string,
+  requestId: string,
+): { row: RequestRow; partition: string } | undefined {
+  for (const partition of listPartitions(dbRoot).reverse()) {
+    const db = openPartition(partition.path, { readonly: true });
+    try {
+      const row = db.prepare('SELECT * FROM requests WHERE request_id = ?').get(requestId) as
+        | RequestRow
+        | undefined;
+      if (row !== undefined) return { row, partition: partition.path };
+    } finally {
+      db.close();
+    }
+  }
+  return undefined;
+}
