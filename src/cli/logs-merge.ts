@@ -21,7 +21,7 @@ export function registerLogsMergeCommand(logs: Command): void {
     .action((options: MergeFlags) =>
       runLogsCommand(() => {
         const from = options.from ?? logsContext(options).dbRoot;
-        const result = mergeDirectory(from, options.to, cliBundleProgress('merge'));
+        const result = mergeDirectory(from, options.to, cliBundleProgress('logs'));
         process.stdout.write(
           options.json
             ? `${JSON.stringify({ to: options.to, ...result }, null, 2)}\n`
