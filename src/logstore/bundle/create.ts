@@ -13,8 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { DAY_MS, formatDay, listPartitions, parseDay } from '../partitions.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { sha256File } from './checksum.js';
@@ -78,7 +77,9 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
       `no log partitions under ${options.dbRoot} from ${range}; run \`ai-proxy logs ingest\` first`,
     );
   }
-  const stage = mkdtempSync(join(tmpdir(), 'ai-proxy-bundle-'));
+  // Staged beside the output: the space the bundle needs is there, /tmp may be small.
+  mkdirSync(dirname(options.out), { recursive: true });
+  const stage = mkdtempSync(join(dirname(options.out), '.ai-proxy-bundle-'));
   try {
     const staged: { path: string; source: string }[] = [];
     progress.start('snapshot', partitions.length + raw.length);

@@ -2,7 +2,6 @@
 // it unless every checksum matches metadata.json, then merges each db/ partition's rows into the
 // store under `dest`. Idempotent: a second import of the same bundle inserts nothing.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Granularity } from '../partitions.js';
 import { SCHEMA_VERSION } from '../schema.js';
@@ -33,7 +32,9 @@ export interface ImportResult {
 export async function importBundle(options: ImportOptions): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
   if (!existsSync(options.bundle)) throw new BundleError(`${options.bundle}: no such file`);
-  const stage = mkdtempSync(join(tmpdir(), 'ai-proxy-import-'));
+  // Staged inside the destination (a dot folder partition listing skips): same disk, no /tmp limit.
+  mkdirSync(options.dest, { recursive: true });
+  const stage = mkdtempSync(join(options.dest, '.bundle-import-'));
   try {
     const scan = await scanBundle(options.bundle, { extractTo: stage, progress });
     if (scan.problems.length > 0) {
