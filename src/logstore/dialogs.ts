@@ -94,9 +94,14 @@ function assignPartition(db: Db, state: Map<string, OpenDialog>, windowMs: numbe
 }
 
 /** Seeds the open dialogs from the partition before the range: each group's last auto row. */
-function seedFrom(db: Db, state: Map<string, OpenDialog>, windowMs: number): void {
+function seedFrom(
+  db: Db,
+  state: Map<string, OpenDialog>,
+  windowMs: number,
+  fromTs = Number.MIN_SAFE_INTEGER,
+): void {
   const seeded = new Map<string, OpenDialog>();
-  for (const rows of rowsInOrder(db, Number.MIN_SAFE_INTEGER)) {
+  for (const rows of rowsInOrder(db, fromTs)) {
     for (const row of rows) {
       if (row.dialog_source === 'header') continue;
       const key = groupKey(row);
@@ -162,14 +167,18 @@ export function assignNewDialogs(db: Db, windowMinutes: number, previous?: Db): 
     .get() as { ts: number | null };
   if (first.ts === null) return 0;
   const state = new Map<string, OpenDialog>();
-  if (previous !== undefined) seedFrom(previous, state, windowMs);
+  // Only a dialog whose last request is within the window of the first new row can continue, so
+  // the look-back reads one window, not the whole earlier day.
+  const lookBack = first.ts - windowMs;
+  if (previous !== undefined) seedFrom(previous, state, windowMs, lookBack);
   // The open dialogs just before the first unassigned row: the last assigned row of each group.
   const seeds = db
     .prepare(
       `SELECT api_key_hash, endpoint, model_mapped, model_original, dialog_id, MAX(ts) AS ts FROM requests
-       WHERE ts < ? AND dialog_source = 'auto' GROUP BY api_key_hash, endpoint, COALESCE(model_mapped, model_original)`,
+       WHERE ts < ? AND ts >= ? AND dialog_source = 'auto'
+       GROUP BY api_key_hash, endpoint, COALESCE(model_mapped, model_original)`,
     )
-    .all(first.ts) as (Row & { ts: number })[];
+    .all(first.ts, lookBack) as (Row & { ts: number })[];
   for (const seed of seeds) {
     if (seed.dialog_id !== null) state.set(groupKey(seed), { id: seed.dialog_id, lastTs: seed.ts });
   }

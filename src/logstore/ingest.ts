@@ -45,6 +45,8 @@ export interface IngestOptions {
   progress?: Progress;
   /** Shared across runs by a long-lived caller: open partitions and hash states. */
   cache?: IngestCache;
+  /** Bytes read (and committed) per slice; by default derived from memoryCapMb. */
+  sliceBytes?: number;
   /** Yield to the event loop between slices (the in-server ingest: requests come first). */
   yieldBetweenSlices?: boolean;
 }
@@ -393,7 +395,9 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const parallelism = Math.max(1, options.parallelism ?? 1);
   const capBytes = (options.memoryCapMb ?? 256) * 1_048_576;
   // Each file in flight holds a read buffer, its decoded text and its parsed records (≈ 4×).
-  const chunkBytes = Math.max(64 * 1024, Math.min(8 * 1_048_576, Math.floor(capBytes / (parallelism * 4))));
+  const chunkBytes =
+    options.sliceBytes ??
+    Math.max(64 * 1024, Math.min(8 * 1_048_576, Math.floor(capBytes / (parallelism * 4))));
   const ownCache = options.cache === undefined;
   const cache = options.cache ?? new IngestCache();
   const progress = options.progress ?? silentProgress;

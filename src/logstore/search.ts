@@ -78,9 +78,9 @@ function searchPartition(db: Db, options: SearchOptions, limit: number, path: st
       partition: path,
     }));
   } catch (error) {
-    const message = (error as Error).message;
-    if (/fts5|syntax|no such column/i.test(message)) {
-      throw new SearchError(`bad search query ${JSON.stringify(options.query)}: ${message}`);
+    // The query is the only thing the user controls here: SQLite's complaint is about it.
+    if (error instanceof Error && error.name === 'SqliteError') {
+      throw new SearchError(`bad search query ${JSON.stringify(options.query)}: ${error.message}`);
     }
     throw error;
   }

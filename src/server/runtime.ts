@@ -7,6 +7,7 @@ import { KeyPools } from '../keys/key-pool.js';
 import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
+import { BackgroundIngest } from '../logstore/background-ingest.js';
 import { buildState, type GatewayState } from './gateway-state.js';
 
 export class Runtime {
@@ -15,6 +16,8 @@ export class Runtime {
   readonly keys = new KeyPools();
   readonly requestLog: RequestLog;
   readonly identity: ServerIdentity;
+  /** The log store's background ingest, when LOGDB_ENABLED=true. */
+  readonly logStore: BackgroundIngest | undefined;
   readonly startedAt = Date.now();
   private inFlight = 0;
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
@@ -32,6 +35,17 @@ export class Runtime {
       bodies: config.log.bodies,
       onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
     });
+    if (config.logdb.enabled) {
+      this.logStore = new BackgroundIngest({
+        logDir: config.log.dir,
+        config: config.logdb,
+        onError: (error) => this.logger.error({ err: error }, 'log store ingest failed'),
+        onRun: (run) => {
+          if (run.inserted > 0) this.logger.debug(run, 'log store ingest');
+        },
+      });
+      this.logStore.start();
+    }
   }
 
   get config(): Config {
@@ -67,6 +81,8 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.requestLog.close();
+    // After the flush, so the last pass stores every record the log has.
+    await this.logStore?.stop();
     await this.pools.close();
   }
 }
