@@ -343,3 +343,77 @@ describe('log bundles', () => {
     }
   });
 });
+
+describe('a bundle of a live store', () => {
+  it('snapshots partitions the gateway is ingesting into, consistently', async () => {
+    const gw = await startTestGateway({
+      env: {
+        OPENAI_API_KEY: 'sk-upstream',
+        OPENAI_BASE_URL: `${upstream.url}/v1`,
+        LOGDB_ENABLED: 'true',
+        LOGDB_FTS_ENABLED: 'true',
+        LOGDB_GROUPING_ENABLED: 'true',
+        LOGDB_INGEST_INTERVAL_MS: '50',
+      },
+      files: { 'config.yml': CONFIG },
+    });
+    try {
+      const logDir = gw.gateway.runtime.config.log.dir;
+      const dbRoot = join(logDir, 'db');
+      const first = await traffic(gw, ['okapi', 'narwhal', 'axolotl']);
+      const deadline = Date.now() + 15_000;
+      const grouped = (): number =>
+        listPartitions(dbRoot).reduce((n, p) => {
+          const db = new Database(p.path, { readonly: true });
+          try {
+            const row = db
+              .prepare('SELECT COUNT(*) AS n FROM requests WHERE dialog_id IS NOT NULL')
+              .get() as {
+              n: number;
+            };
+            return n + row.n;
+          } finally {
+            db.close();
+          }
+        }, 0);
+      while (grouped() < first.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(storedRows(dbRoot).length).toBe(first.length);
+      expect(grouped()).toBe(first.length);
+
+      // Traffic (and so background ingest) keeps going while the bundle is made.
+      const more = traffic(
+        gw,
+        Array.from({ length: 12 }, (_, i) => `word${i}`),
+      );
+      const out = join(work, 'live.tgz');
+      await ok(['bundle', 'create', '--since', SINCE, '--to', TO, '--out', out], { LOG_DIR: logDir });
+      const later = await more;
+      await ok(['bundle', 'verify', out]);
+
+      const dest = join(work, 'live-import', 'db');
+      await ok(['bundle', 'import', out, '--dest', dest]);
+      const imported = storedRows(dest).map((r) => r.request_id);
+      const all = [...first, ...later];
+      expect(imported.length).toBeGreaterThanOrEqual(first.length);
+      for (const id of first) expect(imported).toContain(id);
+      for (const id of imported) expect(all).toContain(id);
+      for (const partition of listPartitions(dest)) {
+        const db = new Database(partition.path, { readonly: true });
+        try {
+          expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+          // Dialog ids assigned on the source server travel with the rows.
+          const ungrouped = db.prepare('SELECT request_id FROM requests WHERE dialog_id IS NULL').all() as {
+            request_id: string;
+          }[];
+          for (const row of ungrouped) expect(first).not.toContain(row.request_id);
+        } finally {
+          db.close();
+        }
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+});
