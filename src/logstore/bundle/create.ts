@@ -82,13 +82,13 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
   const stage = mkdtempSync(join(dirname(options.out), '.ai-proxy-bundle-'));
   try {
     const staged: { path: string; source: string }[] = [];
-    progress.start('snapshot', partitions.length + raw.length);
+    progress.start('snapshot', partitions.length + raw.length, 'files');
     for (const partition of partitions) {
       const path = `db/${toBundlePath(options.dbRoot, partition.path)}`;
       const target = join(stage, ...path.split('/'));
       snapshotPartition(partition.path, target);
       staged.push({ path, source: target });
-      progress.tick(path);
+      progress.add(1);
     }
     for (const name of raw) {
       const path = `raw/${name}`;
@@ -96,15 +96,18 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
       mkdirSync(join(stage, 'raw'), { recursive: true });
       copyFileSync(join(options.rawDir, name), target);
       staged.push({ path, source: target });
-      progress.tick(path);
+      progress.add(1);
     }
     progress.finish();
 
     const files: BundleFile[] = [];
-    progress.start('checksum', staged.length);
+    progress.start(
+      'checksum',
+      staged.reduce((n, f) => n + statSync(f.source).size, 0),
+      'bytes',
+    );
     for (const file of staged) {
-      files.push({ path: file.path, ...(await sha256File(file.source)) });
-      progress.tick(file.path);
+      files.push({ path: file.path, ...(await sha256File(file.source, (n) => progress.add(n))) });
     }
     progress.finish();
 
@@ -122,8 +125,12 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
     const metadataFile = join(stage, METADATA_PATH);
     writeFileSync(metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
     const inputs: TarInput[] = [{ path: METADATA_PATH, source: metadataFile }, ...staged];
-    progress.start('write', inputs.length);
-    await writeTarGz(options.out, inputs, (input) => progress.tick(input.path));
+    progress.start(
+      'write',
+      inputs.reduce((n, input) => n + statSync(input.source).size, 0),
+      'bytes',
+    );
+    await writeTarGz(options.out, inputs, (n) => progress.add(n));
     progress.finish();
     return { metadata, out: options.out, bytes: statSync(options.out).size };
   } finally {

@@ -51,7 +51,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportResult
     const result: ImportResult = { metadata, rows: 0, inserted: 0, partitions: [], rawCopied: [] };
     const touched = new Set<string>();
     const dbFiles = metadata.files.filter((file) => file.path.startsWith('db/'));
-    progress.start('merge', dbFiles.length);
+    progress.start('merge', dbFiles.length, 'files');
     for (const file of dbFiles) {
       const counts = mergeIntoStore(
         options.dest,
@@ -62,7 +62,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportResult
       result.rows += counts.rows;
       result.inserted += counts.inserted;
       for (const path of counts.partitions) touched.add(path);
-      progress.tick(file.path);
+      progress.add(1);
     }
     progress.finish();
     result.partitions = [...touched].sort();

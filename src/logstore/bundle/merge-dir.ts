@@ -33,12 +33,12 @@ export function mergeDirectory(
   const dest = openPartition(to);
   const result: MergeDirResult = { partitions: partitions.length, rows: 0, inserted: 0 };
   try {
-    progress.start('merge', partitions.length);
+    progress.start('merge', partitions.length, 'files');
     for (const partition of partitions) {
       const counts = mergeIntoFile(dest, partition.path);
       result.rows += counts.rows;
       result.inserted += counts.inserted;
-      progress.tick(partition.path);
+      progress.add(1);
     }
     progress.finish();
     dest.pragma('wal_checkpoint(TRUNCATE)');

@@ -23,6 +23,7 @@ const METADATA_LIMIT = 64 * 1024 * 1024;
 async function hashEntry(
   body: AsyncGenerator<Buffer>,
   out: string | undefined,
+  onBytes: (n: number) => void,
 ): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
@@ -30,6 +31,7 @@ async function hashEntry(
     for await (const chunk of body) {
       hash.update(chunk);
       bytes += chunk.length;
+      onBytes(chunk.length);
       yield chunk;
     }
   }
@@ -59,7 +61,8 @@ export async function scanBundle(
       for await (const chunk of entry.body()) parts.push(chunk);
       metadataText = Buffer.concat(parts).toString('utf8');
       const metadata = parseMetadata(metadataText, bundle);
-      progress.start(options.extractTo === undefined ? 'verify' : 'unpack', metadata.files.length);
+      const total = metadata.files.reduce((n, f) => n + f.bytes, 0);
+      progress.start(options.extractTo === undefined ? 'verify' : 'unpack', total, 'bytes');
       started = true;
       continue;
     }
@@ -78,8 +81,12 @@ export async function scanBundle(
       out = join(options.extractTo, ...entry.path.split('/'));
       mkdirSync(dirname(out), { recursive: true });
     }
-    seen.set(entry.path, await hashEntry(entry.body(), out));
-    if (started) progress.tick(entry.path);
+    seen.set(
+      entry.path,
+      await hashEntry(entry.body(), out, (n) => {
+        if (started) progress.add(n);
+      }),
+    );
   }
   if (started) progress.finish();
   if (metadataText === undefined)

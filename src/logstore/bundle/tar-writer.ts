@@ -13,19 +13,19 @@ export interface TarInput {
   source: string;
 }
 
-async function* archive(inputs: TarInput[], onEntry?: (input: TarInput) => void): AsyncGenerator<Buffer> {
+async function* archive(inputs: TarInput[], onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
   for (const input of inputs) {
     const stat = statSync(input.source);
     yield encodeHeader({ path: input.path, size: stat.size, mtime: stat.mtimeMs / 1000, type: 'file' });
     let written = 0;
     for await (const chunk of createReadStream(input.source)) {
       written += (chunk as Buffer).length;
+      onBytes?.((chunk as Buffer).length);
       yield chunk as Buffer;
     }
     if (written !== stat.size) throw new Error(`${input.source} changed while it was archived`);
     const pad = padding(stat.size);
     if (pad > 0) yield Buffer.alloc(pad);
-    onEntry?.(input);
   }
   yield Buffer.alloc(BLOCK * 2);
 }
@@ -33,11 +33,12 @@ async function* archive(inputs: TarInput[], onEntry?: (input: TarInput) => void)
 export async function writeTarGz(
   out: string,
   inputs: TarInput[],
-  onEntry?: (input: TarInput) => void,
+  /** Called with each body chunk's size as it is archived. */
+  onBytes?: (n: number) => void,
 ): Promise<void> {
   const partial = `${out}.partial`;
   try {
-    await pipeline(archive(inputs, onEntry), createGzip({ level: 6 }), createWriteStream(partial));
+    await pipeline(archive(inputs, onBytes), createGzip({ level: 6 }), createWriteStream(partial));
     renameSync(partial, out);
   } catch (error) {
     rmSync(partial, { force: true });
