@@ -296,6 +296,25 @@ describe('log bundles', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/rsync .*backup-host:/);
     expect(readFileSync(log, 'utf8')).toMatch(/ssh backup-host/);
 
+    // No rsync: scp, then the same sha256 read-back over ssh. Only the stand-ins are on PATH.
+    const scpBin = join(work, 'scp-bin');
+    const scpRemote = join(work, 'scp-remote');
+    mkdirSync(scpBin);
+    mkdirSync(scpRemote);
+    writeFileSync(
+      join(scpBin, 'scp'),
+      `#!/bin/sh\necho "scp $*" >> '${log}'\nfor last; do :; done\nsrc=""\nfor a; do case "$a" in -*) ;; *) [ "$a" != "$last" ] && src="$a";; esac; done\n/bin/cp "$src" "\${last#*:}"\n`,
+    );
+    writeFileSync(join(scpBin, 'ssh'), `#!/bin/sh\nshift\nPATH=/usr/bin:/bin exec /bin/sh -c "$1"\n`);
+    chmodSync(join(scpBin, 'scp'), 0o755);
+    chmodSync(join(scpBin, 'ssh'), 0o755);
+    const viaScp = await ok(['bundle', 'transfer', a.bundle, `backup-host:${scpRemote}/copy.tgz`, '--json'], {
+      PATH: scpBin,
+    });
+    expect(JSON.parse(viaScp.stdout)).toMatchObject({ via: 'scp' });
+    expect((JSON.parse(viaScp.stdout) as { check: string }).check).toMatch(/remote sha256 matches/);
+    expect(readFileSync(join(scpRemote, 'copy.tgz')).equals(readFileSync(a.bundle))).toBe(true);
+
     // No rsync and no scp: a clear refusal.
     const empty = join(work, 'empty-bin');
     mkdirSync(empty);
