@@ -64,7 +64,7 @@ function registerCreate(bundle: Command): void {
       const ctx = logsContext(options);
       const logDir = options.from ?? ctx.config.log.dir;
       let out = options.out;
-      if (existsSync(out) && statSync(out).isDirectory()) {
+      if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) {
         const range = `${options.since ?? 'start'}_${options.to ?? 'now'}`;
         out = join(out, `ai-proxy-logs_${range}_${Date.now()}.tgz`);
       } else if (existsSync(out) && options.force !== true) {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BundleError } from '../../src/logstore/bundle/errors.js';
 import { readTarGz } from '../../src/logstore/bundle/tar-reader.js';
@@ -93,5 +94,28 @@ describe('tar.gz writer and reader', () => {
     const plain = join(dir, 'plain.tar.gz');
     writeFileSync(plain, 'this is not gzip at all');
     await expect(readAll(plain)).rejects.toThrow(/not a valid gzip stream/);
+  });
+});
+
+describe('the end of an archive', () => {
+  it("fails on a changed byte in gzip's trailer (CRC) and on data after the end marker", async () => {
+    const dir = temp();
+    const source = join(dir, 'one');
+    writeFileSync(source, 'some bytes');
+    const out = join(dir, 'd.tar.gz');
+    await writeTarGz(out, [{ path: 'db/one', source }]);
+    const whole = readFileSync(out);
+    const crc = Buffer.from(whole);
+    const at = crc.length - 6;
+    crc[at] = (crc[at] ?? 0) ^ 0x01;
+    const badCrc = join(dir, 'crc.tar.gz');
+    writeFileSync(badCrc, crc);
+    await expect(readAll(badCrc)).rejects.toThrow(/not a valid gzip stream/);
+
+    const tar = gunzipSync(whole);
+    const trailing = Buffer.concat([tar, Buffer.from('junk')]);
+    const junk = join(dir, 'junk.tar.gz');
+    writeFileSync(junk, gzipSync(trailing));
+    await expect(readAll(junk)).rejects.toThrow(/data after the end/);
   });
 });

@@ -41,7 +41,8 @@ export function mergeDirectory(
       progress.add(1);
     }
     progress.finish();
-    dest.pragma('wal_checkpoint(TRUNCATE)');
+    // A hand-off file: one file, no -wal or -shm beside it.
+    dest.pragma('journal_mode = DELETE');
   } finally {
     dest.close();
   }

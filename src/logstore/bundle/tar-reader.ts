@@ -57,7 +57,16 @@ async function* gunzipped(file: string): AsyncGenerator<Buffer> {
 }
 
 export async function* readTarGz(file: string): AsyncGenerator<TarEntry> {
-  const reader = new ByteReader(gunzipped(file));
+  const source = gunzipped(file);
+  try {
+    yield* entries(file, new ByteReader(source));
+  } finally {
+    // A caller that stops early (a bad entry, an error) must not leave the file open.
+    await source.return(undefined);
+  }
+}
+
+async function* entries(file: string, reader: ByteReader): AsyncGenerator<TarEntry> {
   let longPath: string | undefined;
   for (;;) {
     const block = await reader.some(BLOCK);
@@ -67,7 +76,14 @@ export async function* readTarGz(file: string): AsyncGenerator<TarEntry> {
         ? block
         : Buffer.concat([block, await reader.exact(BLOCK - block.length, 'a header')]);
     const header = decodeHeader(full);
-    if (header === undefined) return;
+    if (header === undefined) {
+      // Read to the end so gunzip checks its CRC and length; only zero padding may follow.
+      for (let rest = await reader.some(65_536); rest !== undefined; rest = await reader.some(65_536)) {
+        if (!rest.every((byte) => byte === 0))
+          throw new BundleError(`${file}: data after the end of the tar archive`);
+      }
+      return;
+    }
     if (header.type === 'pax' || header.type === 'gnu-long-name' || header.type === 'pax-global') {
       const body = await reader.exact(header.size, `a ${header.type} header`);
       await reader.exact(padding(header.size), 'padding');
