@@ -82,10 +82,17 @@ export class IngestCache {
   readonly ftsChecked = new Map<Db, boolean>();
   readonly serversSeen = new Map<Db, Set<string>>();
 
+  /** Page cache per open partition, in KiB (derived from LOGDB_MEMORY_CAP_MB). */
+  cacheKib = 16_384;
+
   db(path: string): Db {
     let db = this.dbs.get(path);
     if (db === undefined) {
       db = openPartition(path);
+      // Bulk writes: a larger page cache, and WAL checkpoints every ~40 MB rather than every
+      // 4 MB (each checkpoint copies pages into the database file and syncs it).
+      db.pragma(`cache_size = -${this.cacheKib}`);
+      db.pragma('wal_autocheckpoint = 10000');
       this.dbs.set(path, db);
     }
     return db;
@@ -400,6 +407,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     Math.max(64 * 1024, Math.min(8 * 1_048_576, Math.floor(capBytes / (parallelism * 4))));
   const ownCache = options.cache === undefined;
   const cache = options.cache ?? new IngestCache();
+  cache.cacheKib = Math.max(2048, Math.min(65_536, Math.floor(capBytes / 1024 / 4 / parallelism)));
   const progress = options.progress ?? silentProgress;
   progress.setTotal(files.reduce((sum, f) => sum + f.size, 0));
   const ctx: Context = {
