@@ -18,7 +18,7 @@ import {
   withRange,
   withStoreOptions,
 } from './logs-context.js';
-import { registerLogsMergeCommand } from './logs-merge.js';
+import { conflictNote, registerLogsMergeCommand } from './logs-merge.js';
 
 /** File-system failures (no such file, permission) become one clear line like any bad input. */
 export function runBundleCommand(body: () => Promise<void> | void): Promise<void> {
@@ -139,7 +139,7 @@ function registerImport(bundle: Command): void {
       print(
         options.json,
         result,
-        `imported bundle ${result.metadata.bundle_id} (server ${result.metadata.server_id}): ${result.inserted} new rows, ${result.rows - result.inserted} already stored, into ${result.partitions.length} partitions`,
+        `imported bundle ${result.metadata.bundle_id} (server ${result.metadata.server_id}): ${result.inserted} new rows, ${result.rows - result.inserted} already stored, into ${result.partitions.length} partitions${conflictNote(result.conflicts)}`,
       );
     }),
   );

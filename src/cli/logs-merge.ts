@@ -4,6 +4,13 @@ import { mergeDirectory } from '../logstore/bundle/merge-dir.js';
 import { cliBundleProgress } from './logs-bundle-progress.js';
 import { type LogsOptions, logsContext, runLogsCommand } from './logs-context.js';
 
+/** Same request id, another server: kept out (the schema keys rows by request id), but said. */
+export function conflictNote(conflicts: number): string {
+  return conflicts === 0
+    ? ''
+    : `; ${conflicts} rows skipped: their request id is already stored from another server`;
+}
+
 interface MergeFlags extends LogsOptions {
   from?: string;
   to: string;
@@ -25,7 +32,7 @@ export function registerLogsMergeCommand(logs: Command): void {
         process.stdout.write(
           options.json
             ? `${JSON.stringify({ to: options.to, ...result }, null, 2)}\n`
-            : `${options.to}: ${result.inserted} new rows, ${result.rows - result.inserted} already there, from ${result.partitions} partitions\n`,
+            : `${options.to}: ${result.inserted} new rows, ${result.rows - result.inserted} already there, from ${result.partitions} partitions${conflictNote(result.conflicts)}\n`,
         );
       }),
     );

@@ -25,6 +25,7 @@ export interface ImportResult {
   metadata: BundleMetadata;
   rows: number;
   inserted: number;
+  conflicts: number;
   partitions: string[];
   rawCopied: string[];
 }
@@ -48,7 +49,14 @@ export async function importBundle(options: ImportOptions): Promise<ImportResult
         `${options.bundle}: schema version ${metadata.schema_version} is newer than this ai-proxy understands (${SCHEMA_VERSION})`,
       );
     }
-    const result: ImportResult = { metadata, rows: 0, inserted: 0, partitions: [], rawCopied: [] };
+    const result: ImportResult = {
+      metadata,
+      rows: 0,
+      inserted: 0,
+      conflicts: 0,
+      partitions: [],
+      rawCopied: [],
+    };
     const touched = new Set<string>();
     const dbFiles = metadata.files.filter((file) => file.path.startsWith('db/'));
     progress.start('merge', dbFiles.length, 'files');
@@ -61,6 +69,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportResult
       );
       result.rows += counts.rows;
       result.inserted += counts.inserted;
+      result.conflicts += counts.conflicts;
       for (const path of counts.partitions) touched.add(path);
       progress.add(1);
     }

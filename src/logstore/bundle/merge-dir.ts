@@ -12,6 +12,7 @@ export interface MergeDirResult {
   partitions: number;
   rows: number;
   inserted: number;
+  conflicts: number;
 }
 
 export function mergeDirectory(
@@ -31,13 +32,14 @@ export function mergeDirectory(
     );
   }
   const dest = openPartition(to);
-  const result: MergeDirResult = { partitions: partitions.length, rows: 0, inserted: 0 };
+  const result: MergeDirResult = { partitions: partitions.length, rows: 0, inserted: 0, conflicts: 0 };
   try {
     progress.start('merge', partitions.length, 'files');
     for (const partition of partitions) {
       const counts = mergeIntoFile(dest, partition.path);
       result.rows += counts.rows;
       result.inserted += counts.inserted;
+      result.conflicts += counts.conflicts;
       progress.add(1);
     }
     progress.finish();

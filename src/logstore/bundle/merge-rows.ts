@@ -12,6 +12,7 @@ import {
   openPartition,
   REQUEST_COLUMNS,
   SCHEMA_VERSION,
+  SchemaVersionError,
 } from '../schema.js';
 import { BundleError } from './errors.js';
 
@@ -20,6 +21,11 @@ export interface MergeCounts {
   rows: number;
   /** Rows that were new to the destination. */
   inserted: number;
+  /**
+   * Rows skipped because the destination holds the same request id from another server. Ids carry
+   * 48 random bits per process, so this should stay 0; when it does not, it is reported, not hidden.
+   */
+  conflicts: number;
 }
 
 const SERVER_COLUMNS = ['server_id', 'hostname', 'environment', 'created_at', 'first_seen_ts'];
@@ -136,7 +142,13 @@ function copyRows(
       const { n } = dest.prepare(`SELECT COUNT(*) AS n FROM src.requests ${where}`).get(...params) as {
         n: number;
       };
-      return { rows: n, inserted: result.changes };
+      const { c } = dest
+        .prepare(
+          `SELECT COUNT(*) AS c FROM (SELECT request_id, server_id FROM src.requests ${where}) AS s
+           JOIN main.requests AS m ON m.request_id = s.request_id WHERE m.server_id IS NOT s.server_id`,
+        )
+        .get(...params) as { c: number };
+      return { rows: n, inserted: result.changes, conflicts: c };
     })();
   } finally {
     dest.exec('DETACH DATABASE src');
@@ -150,25 +162,24 @@ export function mergeIntoFile(dest: Db, source: string, label = source, fts?: bo
 
 /** The destination partitions the source's rows fall into, by the rows' own times. */
 function targetKeys(source: string, label: string, granularity: Granularity): string[] {
-  const db = openPartition(source, { readonly: true });
+  let db: Db | undefined;
   try {
-    const span = db.prepare('SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM requests').get() as {
-      lo: number | null;
-      hi: number | null;
-    };
-    if (span.lo === null || span.hi === null) return [];
+    db = openPartition(source, { readonly: true });
+    // The days that hold rows (ts is epoch ms, UTC), so no empty partition is created.
+    const days = db.prepare(`SELECT DISTINCT ts / ${DAY_MS} AS day FROM requests ORDER BY day`).all() as {
+      day: number;
+    }[];
     const keys: string[] = [];
-    for (let t = span.lo; ; t += DAY_MS) {
-      const key = partitionKey(new Date(Math.min(t, span.hi)), granularity);
-      if (keys.at(-1) !== key) keys.push(key);
-      if (t >= span.hi) break;
+    for (const { day } of days) {
+      const key = partitionKey(new Date(day * DAY_MS), granularity);
+      if (!keys.includes(key)) keys.push(key);
     }
     return keys;
   } catch (error) {
-    if (error instanceof BundleError) throw error;
+    if (error instanceof BundleError || error instanceof SchemaVersionError) throw error;
     throw new BundleError(`${label}: cannot read as a log partition (${(error as Error).message})`);
   } finally {
-    db.close();
+    db?.close();
   }
 }
 
@@ -183,7 +194,12 @@ export function mergeIntoStore(
   label = source,
   fts?: boolean,
 ): MergeCounts & { partitions: string[] } {
-  const total: MergeCounts & { partitions: string[] } = { rows: 0, inserted: 0, partitions: [] };
+  const total: MergeCounts & { partitions: string[] } = {
+    rows: 0,
+    inserted: 0,
+    conflicts: 0,
+    partitions: [],
+  };
   for (const key of targetKeys(source, label, granularity)) {
     const { start, end } = partitionRange(key);
     const path = partitionPath(root, start, granularity);
@@ -199,6 +215,7 @@ export function mergeIntoStore(
       );
       total.rows += counts.rows;
       total.inserted += counts.inserted;
+      total.conflicts += counts.conflicts;
       total.partitions.push(path);
     } finally {
       dest.close();
