@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/logstore/bundle/checksum.js';
 import { BundleError } from '../../src/logstore/bundle/errors.js';
+import { importBundle } from '../../src/logstore/bundle/import.js';
 import { BUNDLE_FORMAT, type BundleMetadata, isSafeBundlePath } from '../../src/logstore/bundle/metadata.js';
 import { scanBundle, verifyBundle } from '../../src/logstore/bundle/scan.js';
 import { type TarInput, writeTarGz } from '../../src/logstore/bundle/tar-writer.js';
@@ -25,6 +26,7 @@ async function bundleOf(
   entries: { path: string; text: string }[],
   listed: { path: string; text: string }[],
   metadataLast = false,
+  schemaVersion = 1,
 ): Promise<string> {
   const files: BundleMetadata['files'] = [];
   for (const item of listed) {
@@ -37,7 +39,7 @@ async function bundleOf(
     bundle_id: 'bnd_test',
     created_at: new Date().toISOString(),
     server_id: 'srv_test',
-    schema_version: 1,
+    schema_version: schemaVersion,
     since: null,
     to: null,
     include_raw: false,
@@ -120,5 +122,18 @@ describe('scanBundle', () => {
     const dir = temp();
     const out = await bundleOf(dir, [], [{ path: 'db/../x', text: 'x' }]);
     await expect(scanBundle(out)).rejects.toThrow(/metadata\.json: files\.0\.path/);
+  });
+});
+
+describe('importBundle', () => {
+  it('refuses a bundle from a newer schema before touching the destination', async () => {
+    const dir = temp();
+    const files = [{ path: 'db/2026/11/ai_proxy_20261122.sqlite3', text: 'not read' }];
+    const out = await bundleOf(dir, files, files, false, 99);
+    const dest = join(dir, 'dest');
+    await expect(importBundle({ bundle: out, dest, granularity: 'daily' })).rejects.toThrow(
+      /schema version 99 is newer/,
+    );
+    expect(readdirSync(dest)).toEqual([]);
   });
 });
