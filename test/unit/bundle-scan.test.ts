@@ -110,8 +110,12 @@ describe('scanBundle', () => {
         { path: 'db/missing.sqlite3', text: 'gone' },
       ],
     );
-    const result = await scanBundle(out);
+    const unpack = join(dir, 'unpack');
+    const result = await scanBundle(out, { extractTo: unpack });
     const text = result.problems.join('\n');
+    // What metadata.json (read first) does not list is hashed but never written out.
+    expect(existsSync(join(unpack, 'raw', 'extra.jsonl'))).toBe(false);
+    expect(existsSync(join(unpack, 'db', 'changed.sqlite3'))).toBe(true);
     expect(text).toMatch(/db\/changed\.sqlite3: checksum mismatch/);
     expect(text).toMatch(/db\/missing\.sqlite3: listed in metadata\.json but missing/);
     expect(text).toMatch(/raw\/extra\.jsonl: in the bundle but not listed/);

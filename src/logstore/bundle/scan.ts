@@ -52,6 +52,8 @@ export async function scanBundle(
   const seen = new Map<string, { sha256: string; bytes: number }>();
   const problems: string[] = [];
   let started = false;
+  // Once metadata.json is read, only what it lists (at the size it lists) is written to disk.
+  let listed: Map<string, number> | undefined;
   for await (const entry of readTarGz(bundle)) {
     if (entry.type === 'directory') continue;
     if (entry.path === METADATA_PATH) {
@@ -63,6 +65,7 @@ export async function scanBundle(
       const metadata = parseMetadata(metadataText, bundle);
       const total = metadata.files.reduce((n, f) => n + f.bytes, 0);
       progress.start(options.extractTo === undefined ? 'verify' : 'unpack', total, 'bytes');
+      listed = new Map(metadata.files.map((f) => [f.path, f.bytes]));
       started = true;
       continue;
     }
@@ -77,7 +80,7 @@ export async function scanBundle(
       continue;
     }
     let out: string | undefined;
-    if (options.extractTo !== undefined) {
+    if (options.extractTo !== undefined && (listed === undefined || listed.get(entry.path) === entry.size)) {
       out = join(options.extractTo, ...entry.path.split('/'));
       mkdirSync(dirname(out), { recursive: true });
     }
