@@ -66,7 +66,12 @@ async function copyLocal(
   if (resolve(target) === resolve(bundle)) throw new BundleError(`${dest}: is the bundle itself`);
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial`;
-  copyFileSync(bundle, partial);
+  try {
+    copyFileSync(bundle, partial);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
   const copied = await sha256File(partial);
   if (copied.sha256 !== sha256 || copied.bytes !== bytes) {
     rmSync(partial, { force: true });
