@@ -347,6 +347,8 @@ describe('log bundles', () => {
       [['bundle', 'create', '--since', SINCE, '--to', TO, '--out', a.bundle], /file exists/],
       [['bundle', 'verify', join(work, 'missing.tgz')], /no such file/],
       [['bundle', 'verify', notGzip], /not a valid gzip stream/],
+      [['bundle', 'verify', work], /not a file/],
+      [['bundle', 'import', a.bundle, '--dest', notGzip], /--dest .* not a folder/],
       [['bundle', 'verify', noMeta], /no metadata\.json/],
       [['bundle', 'import', join(work, 'missing.tgz'), '--dest', join(work, 'd')], /no such file/],
       [['bundle', 'transfer', join(work, 'missing.tgz'), join(work, 'd2')], /no such file/],

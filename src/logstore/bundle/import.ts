@@ -1,7 +1,7 @@
 // `logs bundle import`: unpacks a bundle into a private staging folder while hashing it, refuses
 // it unless every checksum matches metadata.json, then merges each db/ partition's rows into the
 // store under `dest`. Idempotent: a second import of the same bundle inserts nothing.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Granularity } from '../partitions.js';
 import { SCHEMA_VERSION } from '../schema.js';
@@ -33,6 +33,9 @@ export interface ImportResult {
 export async function importBundle(options: ImportOptions): Promise<ImportResult> {
   const progress = options.progress ?? silentProgress;
   if (!existsSync(options.bundle)) throw new BundleError(`${options.bundle}: no such file`);
+  if (existsSync(options.dest) && !statSync(options.dest).isDirectory()) {
+    throw new BundleError(`--dest ${options.dest}: not a folder`);
+  }
   // Staged inside the destination (a dot folder partition listing skips): same disk, no /tmp limit.
   mkdirSync(options.dest, { recursive: true });
   const stage = mkdtempSync(join(options.dest, '.bundle-import-'));

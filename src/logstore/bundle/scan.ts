@@ -2,7 +2,7 @@
 // each listed file there. The result is checked against metadata.json afterwards, so a bundle whose
 // metadata comes last (repacked by another tar) verifies the same as one whose metadata comes first.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BundleError } from './errors.js';
@@ -48,6 +48,8 @@ export async function scanBundle(
   options: { extractTo?: string; progress?: BundleProgress } = {},
 ): Promise<ScanResult> {
   const progress = options.progress ?? silentProgress;
+  if (!existsSync(bundle)) throw new BundleError(`${bundle}: no such file`);
+  if (!statSync(bundle).isFile()) throw new BundleError(`${bundle}: not a file`);
   let metadataText: string | undefined;
   const seen = new Map<string, { sha256: string; bytes: number }>();
   const problems: string[] = [];

@@ -47,7 +47,11 @@ export interface TarEntry {
 /** Wraps gzip's own errors (bad header, CRC, truncation) in a message a user can act on. */
 async function* gunzipped(file: string): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of createReadStream(file).pipe(createGunzip())) yield chunk as Buffer;
+    const input = createReadStream(file);
+    const gunzip = createGunzip();
+    // pipe() does not forward a read error (EISDIR, EACCES); without this it would go unhandled.
+    input.on('error', (error) => gunzip.destroy(error));
+    for await (const chunk of input.pipe(gunzip)) yield chunk as Buffer;
   } catch (error) {
     if (error instanceof Error && 'code' in error && String(error.code).startsWith('Z_')) {
       throw new BundleError(`${file}: not a valid gzip stream (${error.message}); the bundle is damaged`);
