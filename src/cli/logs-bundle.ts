@@ -38,11 +38,17 @@ function print(json: boolean | undefined, value: unknown, text: string): void {
 }
 
 interface CreateFlags extends RangeOptions {
-  out: string;
+  out?: string;
   includeRaw?: boolean;
   from?: string;
   force?: boolean;
   json?: boolean;
+}
+
+/** `srv_…_2026-11-01_2026-11-07_20261122T231500Z.tgz`: whose, which days, when made. */
+function generatedName(serverId: string, options: RangeOptions): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  return `${serverId}_${options.since ?? 'start'}_${options.to ?? 'now'}_${stamp}.tgz`;
 }
 
 function registerCreate(bundle: Command): void {
@@ -53,7 +59,7 @@ function registerCreate(bundle: Command): void {
         .description(
           'pack the partitions of [--since, --to] (and with --include-raw the request-log files) into a tar.gz',
         )
-        .requiredOption('--out <file>', 'bundle file to write (a folder gets a generated name)')
+        .option('--out <file>', 'bundle file to write; a folder gets a generated name (default: bundles/)')
         .option('--include-raw', 'also pack the JSONL request-log files (default: LOGDB_BUNDLE_INCLUDE_RAW)')
         .option('--from <dir>', 'log folder holding requests/ and server.json (default: LOG_DIR)')
         .option('--force', 'overwrite an existing --out file')
@@ -63,14 +69,13 @@ function registerCreate(bundle: Command): void {
     runBundleCommand(async () => {
       const ctx = logsContext(options);
       const logDir = options.from ?? ctx.config.log.dir;
-      let out = options.out;
+      const identity = loadServerIdentity(logDir, ctx.config.serverId);
+      let out = options.out ?? 'bundles/';
       if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) {
-        const range = `${options.since ?? 'start'}_${options.to ?? 'now'}`;
-        out = join(out, `ai-proxy-logs_${range}_${Date.now()}.tgz`);
+        out = join(out, generatedName(identity.server_id, options));
       } else if (existsSync(out) && options.force !== true) {
         throw new BundleError(`--out ${out}: file exists (use --force to overwrite)`);
       }
-      const identity = loadServerIdentity(logDir, ctx.config.serverId);
       const result = await createBundle({
         dbRoot: ctx.dbRoot,
         rawDir: join(logDir, 'requests'),

@@ -151,6 +151,14 @@ describe('log bundles', () => {
       LOGDB_BUNDLE_INCLUDE_RAW: 'true',
     });
     expect((JSON.parse(byEnv.stdout) as { include_raw: boolean }).include_raw).toBe(true);
+
+    // No --out: a generated name under ./bundles/, as the seed keeps them.
+    const defaulted = await ok(['bundle', 'create', '--since', SINCE, '--to', TO, '--json'], {
+      LOG_DIR: server.logDir,
+    });
+    const made = (JSON.parse(defaulted.stdout) as { out: string }).out;
+    expect(made).toMatch(new RegExp(`^bundles/${server.serverId}_${SINCE}_${TO}_\\d{8}T\\d{6}Z\\.tgz$`));
+    expect(existsSync(join(work, made))).toBe(true);
   });
 
   it('verify passes an intact bundle and fails on one changed byte, naming the file', async () => {
@@ -343,7 +351,6 @@ describe('log bundles', () => {
         ['bundle', 'create', '--since', '1999-01-01', '--to', '1999-01-02', '--out', join(work, 'x.tgz')],
         /no log partitions/,
       ],
-      [['bundle', 'create', '--since', SINCE], /required option '--out/],
       [['bundle', 'create', '--since', SINCE, '--to', TO, '--out', a.bundle], /file exists/],
       [['bundle', 'verify', join(work, 'missing.tgz')], /no such file/],
       [['bundle', 'verify', notGzip], /not a valid gzip stream/],
