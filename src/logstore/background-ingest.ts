@@ -1,108 +1,104 @@
-// The gateway's own ingest (LOGDB_ENABLED=true): every LOGDB_INGEST_INTERVAL_MS it runs the same
-// incremental ingest as `ai-proxy logs ingest` over LOG_DIR, keeps the FTS index current
-// (LOGDB_FTS_ENABLED) and assigns dialogs to the new rows (LOGDB_GROUPING_ENABLED).
-//
-// It stays off the request path: the timer is unref'd, one run at a time, and the ingest reads
-// small slices (64 KB, a few dozen records) and yields to the event loop after each one, so a
-// request waits at most one slice's commit (bench/README.md has the measured effect). stop() waits
-// for the run in progress, runs a last pass (the request log was flushed just before) and closes.
+// The gateway's own ingest (LOGDB_ENABLED=true), off the request path: the ingest loop
+// (ingest-loop.ts) runs in a worker thread, so its SQLite work never holds the event loop that
+// serves requests. Run from TypeScript sources (tests) there is no compiled worker, and the loop
+// runs in this thread instead, in 64 KB slices with a yield after each. stop() waits for the last
+// pass (after the request log's final flush), so a graceful stop stores every record.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { LogDbConfig } from '../config/types.js';
-import { assignNewDialogs } from './dialogs.js';
-import { IngestCache, ingest } from './ingest.js';
-import { DAY_MS, defaultDbRoot, listPartitions } from './partitions.js';
+import { IngestLoop, type LoopOptions, type PassSummary } from './ingest-loop.js';
+import type { LoopReport, LoopRequest } from './ingest-loop-worker.js';
+import { defaultDbRoot } from './partitions.js';
 
 export interface BackgroundIngestOptions {
   logDir: string;
   config: LogDbConfig;
   dbRoot?: string;
   onError?: (error: unknown) => void;
-  onRun?: (summary: { inserted: number; dialogs: number; ms: number }) => void;
+  onRun?: (summary: PassSummary) => void;
+  /** 'auto' (default): a worker thread when the compiled worker exists. */
+  mode?: 'auto' | 'inline';
 }
 
-const SLICE_BYTES = 64 * 1024;
+function workerScript(): URL | undefined {
+  const url = new URL('./ingest-loop-worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
 
 export class BackgroundIngest {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private firstRunDone = false;
-  private readonly cache = new IngestCache();
   readonly dbRoot: string;
-  runs = 0;
+  private inline: IngestLoop | undefined;
+  private worker: Worker | undefined;
+  private seq = 0;
+  private readonly waiting = new Map<number, (summary: PassSummary | undefined) => void>();
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: BackgroundIngestOptions) {
     this.dbRoot = options.dbRoot ?? defaultDbRoot(options.logDir);
   }
 
+  /** 'worker' or 'inline', once started. */
+  get mode(): 'worker' | 'inline' | undefined {
+    return this.worker !== undefined ? 'worker' : this.inline !== undefined ? 'inline' : undefined;
+  }
+
   start(): void {
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.runOnce().finally(() => this.schedule());
-    }, this.options.config.ingestIntervalMs);
-    this.timer.unref();
-  }
-
-  /** One pass; concurrent callers share the pass in progress. */
-  runOnce(): Promise<void> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private async pass(): Promise<void> {
-    const started = performance.now();
-    const { config } = this.options;
-    try {
-      // The first pass catches up on every day; later ones only look at yesterday and today
-      // (a record is written to its own day's file, and the writer never goes back further).
-      const since = this.firstRunDone
-        ? new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS)
-        : undefined;
-      const result = await ingest({
-        from: this.options.logDir,
-        dbRoot: this.dbRoot,
-        granularity: config.granularity,
-        since,
-        parallelism: 1,
-        memoryCapMb: config.memoryCapMb,
-        fts: config.ftsEnabled ? true : undefined,
-        cache: this.cache,
-        sliceBytes: SLICE_BYTES,
-        yieldBetweenSlices: true,
-      });
-      this.firstRunDone = true;
-      let dialogs = 0;
-      if (config.groupingEnabled && result.touched.length > 0) {
-        const all = listPartitions(this.dbRoot);
-        for (const path of result.touched) {
-          const index = all.findIndex((p) => p.path === path);
-          const previous = index > 0 ? this.cache.db(all[index - 1]!.path) : undefined;
-          dialogs += assignNewDialogs(this.cache.db(path), config.dialogWindowMinutes, previous);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-      this.runs += 1;
-      this.options.onRun?.({ inserted: result.inserted, dialogs, ms: performance.now() - started });
-    } catch (error) {
-      // A missing request folder just means no request was logged yet.
-      if (!(error instanceof Error && error.name === 'IngestError' && /no such folder/.test(error.message))) {
-        this.options.onError?.(error);
-      }
+    const loopOptions: LoopOptions = {
+      logDir: this.options.logDir,
+      dbRoot: this.dbRoot,
+      config: this.options.config,
+    };
+    const script = this.options.mode === 'inline' ? undefined : workerScript();
+    if (script === undefined) {
+      this.inline = new IngestLoop(loopOptions, { onRun: this.options.onRun, onError: this.options.onError });
+      this.inline.start(true);
+      return;
     }
+    const worker = new Worker(script, { workerData: loopOptions });
+    worker.unref();
+    worker.on('message', (message: LoopReport) => {
+      if (message.type === 'pass') this.options.onRun?.(message.summary);
+      else if (message.type === 'error') this.options.onError?.(new Error(message.message));
+      else if (message.type === 'ran') {
+        this.waiting.get(message.seq)?.(message.summary);
+        this.waiting.delete(message.seq);
+      }
+    });
+    worker.on('error', (error) => this.options.onError?.(error));
+    this.worker = worker;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    await this.runOnce();
-    this.cache.close();
+  /** One pass now (the bench and tests use it); resolves with its summary. */
+  runOnce(): Promise<PassSummary | undefined> {
+    if (this.inline !== undefined) return this.inline.runOnce();
+    const worker = this.worker;
+    if (worker === undefined) return Promise.resolve(undefined);
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      this.waiting.set(seq, resolve);
+      worker.postMessage({ type: 'run', seq } satisfies LoopRequest);
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.inline !== undefined) {
+        await this.inline.stop();
+        return;
+      }
+      const worker = this.worker;
+      if (worker === undefined) return;
+      await new Promise<void>((resolve) => {
+        worker.on('exit', () => resolve());
+        worker.on('message', (message: LoopReport) => {
+          if (message.type === 'stopped') void worker.terminate();
+        });
+        worker.postMessage({ type: 'stop' } satisfies LoopRequest);
+      });
+      for (const resolve of this.waiting.values()) resolve(undefined);
+      this.waiting.clear();
+    })();
+    return this.stopping;
   }
 }

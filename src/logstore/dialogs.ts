@@ -51,12 +51,12 @@ const PAGE = 5000;
 function* rowsInOrder(db: Db, fromTs: number): Generator<Row[]> {
   const page = db.prepare(
     `SELECT rowid, request_id, ts, api_key_hash, endpoint, model_mapped, model_original, dialog_id, dialog_source
-     FROM requests WHERE (ts > ? OR (ts = ? AND request_id > ?)) ORDER BY ts, request_id LIMIT ${PAGE}`,
+     FROM requests WHERE (ts, request_id) > (?, ?) ORDER BY ts, request_id LIMIT ${PAGE}`,
   );
-  let ts = fromTs - 1;
+  let ts = fromTs;
   let id = '';
   for (;;) {
-    const rows = page.all(ts, ts, id) as Row[];
+    const rows = page.all(ts, id) as Row[];
     if (rows.length === 0) return;
     yield rows;
     const last = rows[rows.length - 1]!;

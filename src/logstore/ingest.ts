@@ -14,6 +14,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { RequestRecord } from '../logs/request-record.js';
 import { createFts, indexRequest } from './fts.js';
 import { type Granularity, parseDay, partitionPath } from './partitions.js';
@@ -397,8 +399,12 @@ async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
   }
 }
 
-export async function ingest(options: IngestOptions): Promise<IngestResult> {
-  const files = listSourceFiles(options.from, options.since, options.to);
+/** Ingests `files` in this thread, `concurrency` files at a time. The worker runs this too. */
+export async function ingestFiles(
+  files: SourceFile[],
+  options: IngestOptions,
+  concurrency: number,
+): Promise<IngestResult> {
   const parallelism = Math.max(1, options.parallelism ?? 1);
   const capBytes = (options.memoryCapMb ?? 256) * 1_048_576;
   // Each file in flight holds a read buffer, its decoded text and its parsed records (≈ 4×).
@@ -408,37 +414,133 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const ownCache = options.cache === undefined;
   const cache = options.cache ?? new IngestCache();
   cache.cacheKib = Math.max(2048, Math.min(65_536, Math.floor(capBytes / 1024 / 4 / parallelism)));
-  const progress = options.progress ?? silentProgress;
-  progress.setTotal(files.reduce((sum, f) => sum + f.size, 0));
   const ctx: Context = {
     options,
     cache,
     chunkBytes,
     identity: readIdentity(options.from),
-    result: {
-      files: files.length,
-      filesRead: 0,
-      inserted: 0,
-      duplicates: 0,
-      badLines: 0,
-      bytes: 0,
-      touched: [],
-    },
+    result: emptyResult(files.length),
     touched: new Set(),
-    progress,
+    progress: options.progress ?? silentProgress,
   };
   try {
     let next = 0;
-    const workers = Array.from({ length: Math.min(parallelism, files.length) }, async () => {
+    const lanes = Array.from({ length: Math.min(Math.max(1, concurrency), files.length) }, async () => {
       while (next < files.length) {
         const file = files[next++]!;
         await ingestFile(ctx, file);
       }
     });
-    await Promise.all(workers);
+    await Promise.all(lanes);
   } finally {
     if (ownCache) cache.close();
   }
   ctx.result.touched = [...ctx.touched].sort();
   return ctx.result;
+}
+
+function emptyResult(files: number): IngestResult {
+  return { files, filesRead: 0, inserted: 0, duplicates: 0, badLines: 0, bytes: 0, touched: [] };
+}
+
+/** The compiled worker next to this module; absent when running from TypeScript sources. */
+function workerScript(): URL | undefined {
+  const url = new URL('./ingest-worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+export interface WorkerJob {
+  files: SourceFile[];
+  options: Omit<IngestOptions, 'progress' | 'cache'>;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; bytes: number }
+  | { type: 'done'; result: IngestResult }
+  | { type: 'error'; message: string };
+
+/**
+ * LOGDB_IMPORT_PARALLELISM worker threads, each given whole partitions' worth of files (so two
+ * threads rarely write one partition), balanced by bytes. SQLite work is synchronous, so threads
+ * are what makes parallelism real; a killed process loses at most each thread's open slice.
+ */
+async function ingestInWorkers(
+  files: SourceFile[],
+  options: IngestOptions,
+  threads: number,
+  script: URL,
+): Promise<IngestResult> {
+  const groups = new Map<string, SourceFile[]>();
+  for (const file of files) {
+    const home = partitionPath(options.dbRoot, file.day, options.granularity);
+    const group = groups.get(home) ?? [];
+    group.push(file);
+    groups.set(home, group);
+  }
+  const buckets = Array.from({ length: Math.min(threads, groups.size) }, () => ({
+    files: [] as SourceFile[],
+    bytes: 0,
+  }));
+  for (const group of [...groups.values()].sort((a, b) => size(b) - size(a))) {
+    const lightest = buckets.reduce((min, b) => (b.bytes < min.bytes ? b : min));
+    lightest.files.push(...group);
+    lightest.bytes += size(group);
+  }
+  const progress = options.progress ?? silentProgress;
+  const { progress: _p, cache: _c, ...plain } = options;
+  const results = await Promise.all(
+    buckets.map(
+      (bucket) =>
+        new Promise<IngestResult>((resolvePromise, reject) => {
+          const job: WorkerJob = { files: bucket.files, options: plain };
+          const worker = new Worker(script, { workerData: job });
+          let settled = false;
+          worker.on('message', (message: WorkerMessage) => {
+            if (message.type === 'progress') progress.add(message.bytes);
+            else if (message.type === 'done') {
+              settled = true;
+              resolvePromise(message.result);
+            } else {
+              settled = true;
+              reject(new IngestError(message.message));
+            }
+          });
+          worker.on('error', (error) => {
+            settled = true;
+            reject(error);
+          });
+          worker.on('exit', (code) => {
+            if (!settled) reject(new IngestError(`ingest worker stopped with code ${code}`));
+          });
+        }),
+    ),
+  );
+  const total = emptyResult(files.length);
+  const touched = new Set<string>();
+  for (const r of results) {
+    total.filesRead += r.filesRead;
+    total.inserted += r.inserted;
+    total.duplicates += r.duplicates;
+    total.badLines += r.badLines;
+    total.bytes += r.bytes;
+    for (const t of r.touched) touched.add(t);
+  }
+  total.touched = [...touched].sort();
+  return total;
+}
+
+function size(files: SourceFile[]): number {
+  return files.reduce((sum, f) => sum + f.size, 0);
+}
+
+export async function ingest(options: IngestOptions): Promise<IngestResult> {
+  const files = listSourceFiles(options.from, options.since, options.to);
+  const parallelism = Math.max(1, options.parallelism ?? 1);
+  (options.progress ?? silentProgress).setTotal(size(files));
+  const script = workerScript();
+  const days = new Set(files.map((f) => partitionPath(options.dbRoot, f.day, options.granularity)));
+  if (parallelism > 1 && days.size > 1 && options.cache === undefined && script !== undefined) {
+    return ingestInWorkers(files, options, parallelism, script);
+  }
+  return ingestFiles(files, options, parallelism);
 }

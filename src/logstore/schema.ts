@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS requests (
   attempts_json TEXT,
   usage_json TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_requests_ts ON requests (ts);
+CREATE INDEX IF NOT EXISTS idx_requests_ts ON requests (ts, request_id);
 CREATE INDEX IF NOT EXISTS idx_requests_dialog ON requests (dialog_id, ts);
 CREATE INDEX IF NOT EXISTS idx_requests_group ON requests (api_key_hash, endpoint, model_mapped, ts);
 CREATE TABLE IF NOT EXISTS ingest_sources (
@@ -218,6 +218,9 @@ export function openPartition(path: string, options: OpenOptions = {}): Db {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
+    // Rows are a few KB (bodies as JSON): 16 KB pages measured a third less CPU per insert than
+    // the 4 KB default. Only takes effect on a new file, before its first write.
+    db.pragma('page_size = 16384');
     db.pragma('journal_mode = WAL');
     // NORMAL under WAL loses at most the last transactions on power loss, never consistency;
     // ingest is resumable, so that is the right trade for its write rate.

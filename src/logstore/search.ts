@@ -45,10 +45,23 @@ export class SearchError extends Error {
 
 const DAY_MS = 86_400_000;
 
+const TERM = String.raw`("[^"]*"|[^\s()"]+)`;
+const FTS4_NEAR = new RegExp(`${TERM}\\s+NEAR(?:/(\\d+))?\\s+${TERM}`, 'g');
+
+/**
+ * The seed writes proximity the FTS3/4 way (`timeout NEAR/3 retry`); FTS5 spells it
+ * `NEAR(timeout retry, 3)`. The old form is rewritten, everything else passes through.
+ */
+export function translateQuery(query: string): string {
+  return query.replace(FTS4_NEAR, (_m, a: string, distance: string | undefined, b: string) =>
+    distance === undefined ? `NEAR(${a} ${b})` : `NEAR(${a} ${b}, ${distance})`,
+  );
+}
+
 function searchPartition(db: Db, options: SearchOptions, limit: number, path: string): SearchHit[] {
   const [open, close] = options.highlight ?? ['[', ']'];
   const where = [`${FTS_TABLE} MATCH @query`];
-  const params: Record<string, unknown> = { query: options.query, limit, open, close };
+  const params: Record<string, unknown> = { query: translateQuery(options.query), limit, open, close };
   if (options.since !== undefined) {
     where.push('r.ts >= @since');
     params.since = options.since.getTime();

@@ -11,12 +11,13 @@ import { makeTempDir } from '../support/gateway.js';
 
 const RECORDS = 60_000;
 
+/** Records 0 … RECORDS/2-1 on 2025-09-01, the rest on 2025-09-02: two files, two partitions. */
 function line(i: number): string {
-  const minute = Math.floor(i / 60);
+  const day = i < RECORDS / 2 ? 0 : 1;
   return `${JSON.stringify({
     id: `req_${String(i).padStart(8, '0')}`,
     client_request_id: null,
-    time: new Date(Date.UTC(2025, 8, 1, 0, 0, 0) + minute * 1000 + (i % 60)).toISOString(),
+    time: new Date(Date.UTC(2025, 8, 1 + day) + i).toISOString(),
     server_id: 'srv_kill',
     endpoint: '/v1/chat/completions',
     method: 'POST',
@@ -53,7 +54,21 @@ function line(i: number): string {
   })}\n`;
 }
 
-function counts(dbPath: string): { rows: number; fts: number; distinct: number; bytes: number } {
+type Counts = { rows: number; fts: number; distinct: number; bytes: number };
+
+function counts(dbPaths: string[]): Counts {
+  const total: Counts = { rows: 0, fts: 0, distinct: 0, bytes: 0 };
+  for (const path of dbPaths) {
+    const one = countOne(path);
+    total.rows += one.rows;
+    total.fts += one.fts;
+    total.distinct += one.distinct;
+    total.bytes += one.bytes;
+  }
+  return total;
+}
+
+function countOne(dbPath: string): Counts {
   const db = openPartition(dbPath, { readonly: true });
   try {
     const rows = (db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
@@ -76,15 +91,21 @@ describe('ingest killed midway', () => {
     const dir = makeTempDir('logstore-kill-');
     const logDir = join(dir, 'logs');
     mkdirSync(join(logDir, 'requests'), { recursive: true });
-    const file = join(logDir, 'requests', '2025-09-01.jsonl');
+    const firstFile = join(logDir, 'requests', '2025-09-01.jsonl');
+    const file = join(logDir, 'requests', '2025-09-02.jsonl');
     const parts: string[] = [];
     for (let i = 0; i < RECORDS; i++) parts.push(line(i));
+    writeFileSync(firstFile, parts.slice(0, RECORDS / 2).join(''));
     const torn = line(RECORDS);
     const tornHead = torn.slice(0, 100);
-    writeFileSync(file, parts.join('') + tornHead);
-    const completeBytes = statSync(file).size - tornHead.length;
-    const env = { LOG_DIR: logDir, LOGDB_MEMORY_CAP_MB: '16' };
-    const dbPath = partitionPath(join(logDir, 'db'), parseDay('2025-09-01', 'x'), 'daily');
+    writeFileSync(file, parts.slice(RECORDS / 2).join('') + tornHead);
+    const completeBytes = statSync(firstFile).size + statSync(file).size - tornHead.length;
+    // Two ingest threads (LOGDB_IMPORT_PARALLELISM), one per file, both killed with the process.
+    const env = { LOG_DIR: logDir, LOGDB_MEMORY_CAP_MB: '16', LOGDB_IMPORT_PARALLELISM: '2' };
+    const dbPath = [
+      partitionPath(join(logDir, 'db'), parseDay('2025-09-01', 'x'), 'daily'),
+      partitionPath(join(logDir, 'db'), parseDay('2025-09-02', 'x'), 'daily'),
+    ];
 
     const child = spawn(process.execPath, [BIN, 'logs', 'ingest', '--fts'], {
       cwd: dir,
@@ -121,10 +142,14 @@ describe('ingest killed midway', () => {
     appendFileSync(file, torn.slice(tornHead.length));
     const finish = await runCli(['logs', 'ingest', '--json'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(JSON.parse(finish.stdout)).toMatchObject({ inserted: 1, duplicates: 0 });
-    expect(counts(dbPath)).toMatchObject({ rows: RECORDS + 1, fts: RECORDS + 1, bytes: statSync(file).size });
+    expect(counts(dbPath)).toMatchObject({
+      rows: RECORDS + 1,
+      fts: RECORDS + 1,
+      bytes: statSync(firstFile).size + statSync(file).size,
+    });
 
     // A replaced file (same name, different bytes) is read again from the start, still no duplicates.
-    writeFileSync(file, parts.slice(0, 10).join('') + line(RECORDS + 5));
+    writeFileSync(file, parts.slice(RECORDS / 2, RECORDS / 2 + 10).join('') + line(RECORDS + 5));
     const replaced = await runCli(['logs', 'ingest', '--json'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(JSON.parse(replaced.stdout)).toMatchObject({ inserted: 1, duplicates: 10 });
     expect(counts(dbPath).rows).toBe(RECORDS + 2);

@@ -7,9 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDay, partitionPath } from '../../src/logstore/partitions.js';
 import { openPartition } from '../../src/logstore/schema.js';
 import { search } from '../../src/logstore/search.js';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnServe } from '../support/cli.js';
 import { ProviderEmulator } from '../support/emulator.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { freePort } from '../support/free-port.js';
+import {
+  CLIENT_KEY,
+  makeTempDir,
+  startTestGateway,
+  type TestGateway,
+  writeFiles,
+} from '../support/gateway.js';
 
 const UPSTREAM_KEY = 'sk-upstream-secret';
 const CONFIG = 'model_mappings:\n  my-alias: "openai:gpt-4o-mini"\n';
@@ -260,4 +267,70 @@ describe('the gateway with LOGDB_ENABLED=true', () => {
       await gw.stop();
     }
   });
+});
+
+describe('ai-proxy serve with LOGDB_ENABLED=true (the built product: ingest in a worker thread)', () => {
+  it('stores requests while serving and the last ones on SIGTERM', async () => {
+    const upstream = await ProviderEmulator.start();
+    const dir = makeTempDir('logstore-serve-');
+    writeFiles(dir, { 'config.yml': CONFIG });
+    const port = await freePort();
+    const server = spawnServe(['--port', String(port)], {
+      cwd: dir,
+      env: {
+        API_KEYS: CLIENT_KEY,
+        OPENAI_API_KEY: UPSTREAM_KEY,
+        OPENAI_BASE_URL: `${upstream.url}/v1`,
+        LOGDB_ENABLED: 'true',
+        LOGDB_FTS_ENABLED: 'true',
+        LOGDB_GROUPING_ENABLED: 'true',
+        LOGDB_INGEST_INTERVAL_MS: '100',
+      },
+    });
+    try {
+      await server.waitForLine((line) => line.includes('ai-proxy listening'));
+      const call = async (content: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'my-alias', messages: [{ role: 'user', content }] }),
+        });
+        expect(response.status).toBe(200);
+        return response.headers.get('x-request-id') ?? '';
+      };
+      upstream.setDefault({ kind: 'chat', content: 'Kangaroos hop.' });
+      const first = await call('How do kangaroos move?');
+      const dbPath = todayPartition(join(dir, 'logs', 'db'));
+      const deadline = Date.now() + 15_000;
+      let found = 0;
+      while (Date.now() < deadline && found === 0) {
+        await new Promise((r) => setTimeout(r, 100));
+        try {
+          const db = openPartition(dbPath, { readonly: true });
+          found = (
+            db
+              .prepare(
+                "SELECT COUNT(*) AS n FROM requests r JOIN request_text_index f ON f.rowid = r.rowid WHERE request_text_index MATCH 'kangaroos' AND r.request_id = ? AND r.dialog_id IS NOT NULL",
+              )
+              .get(first) as { n: number }
+          ).n;
+          db.close();
+        } catch {
+          // the partition or its index is not there yet
+        }
+      }
+      expect(found).toBe(1);
+      const last = await call('One more before the stop');
+      expect(await server.stop('SIGTERM')).toBe(0);
+      const db = openPartition(dbPath, { readonly: true });
+      const rows = db.prepare('SELECT request_id FROM requests ORDER BY ts').all() as {
+        request_id: string;
+      }[];
+      db.close();
+      expect(rows.map((r) => r.request_id)).toEqual([first, last]);
+    } finally {
+      await server.stop('SIGKILL');
+      await upstream.close();
+    }
+  }, 30_000);
 });

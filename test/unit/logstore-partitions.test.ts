@@ -104,3 +104,37 @@ describe('log store partitions', () => {
     again.close();
   });
 });
+
+describe('ingest into weekly partitions', () => {
+  it('puts the days of one ISO week in one partition, each file with its own checkpoint', async () => {
+    const { ingest } = await import('../../src/logstore/ingest.js');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'logstore-weekly-'));
+    mkdirSync(join(dir, 'requests'));
+    // 2025-09-07 is a Sunday (week 36), 2025-09-08 a Monday (week 37).
+    for (const [day, ids] of [
+      ['2025-09-06', ['w1', 'w2']],
+      ['2025-09-07', ['w3']],
+      ['2025-09-08', ['w4']],
+    ] as const) {
+      writeFileSync(
+        join(dir, 'requests', `${day}.jsonl`),
+        ids.map((id) => `${JSON.stringify(record(id, `${day}T12:00:00.000Z`))}\n`).join(''),
+      );
+    }
+    const result = await ingest({
+      from: dir,
+      dbRoot: join(dir, 'db'),
+      granularity: 'weekly',
+      parallelism: 2,
+    });
+    expect(result).toMatchObject({ files: 3, inserted: 4, duplicates: 0 });
+    expect(listPartitions(join(dir, 'db')).map((p) => p.key)).toEqual(['2025W36', '2025W37']);
+    const week36 = openPartition(partitionPath(join(dir, 'db'), parseDay('2025-09-06', 'x'), 'weekly'));
+    expect(week36.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 3 });
+    expect(week36.prepare('SELECT COUNT(*) AS n FROM ingest_sources').get()).toEqual({ n: 2 });
+    week36.close();
+    const again = await ingest({ from: dir, dbRoot: join(dir, 'db'), granularity: 'weekly' });
+    expect(again).toMatchObject({ inserted: 0, filesRead: 0 });
+  });
+});
