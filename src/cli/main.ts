@@ -5,6 +5,7 @@ import { registerCallCommand } from './call.js';
 import { registerConfigCommand } from './config-check.js';
 import { registerGenerateKeyCommand } from './generate-key.js';
 import { registerLogsCommand } from './logs.js';
+import { registerBundleCommands } from './logs-bundle.js';
 import { registerModelsCommand } from './models.js';
 import { registerServeCommand } from './serve.js';
 
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
   registerCallCommand(program);
   registerModelsCommand(program);
   registerConfigCommand(program);
-  registerLogsCommand(program);
+  registerLogsCommand(program, [registerBundleCommands]);
   return program;
 }
 

@@ -1,0 +1,21 @@
+// Bundle work reports phases (snapshot, checksum, write, verify, merge); the log store's reporter
+// draws each as a bar on a terminal or plain lines otherwise, on stderr.
+import type { BundleProgress } from '../logstore/bundle/progress.js';
+import { createProgress, type Progress } from '../logstore/progress.js';
+
+export function cliBundleProgress(prefix: string): BundleProgress {
+  let current: Progress | undefined;
+  return {
+    start(label, total, unit) {
+      current?.done();
+      current = createProgress({ label: `${prefix} ${label}`, total, unit });
+    },
+    add(n) {
+      current?.add(n);
+    },
+    finish() {
+      current?.done();
+      current = undefined;
+    },
+  };
+}
