@@ -40,6 +40,8 @@ export class RedisLimitStore implements LimitStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
+      // Commands issued in the same tick (many requests at once) go out in one write.
+      enableAutoPipelining: true,
       // Reconnect forever, at most every 2 s: Redis coming back is picked up on its own.
       retryStrategy: (times) => Math.min(times * 100, 2000),
       lazyConnect: true,
@@ -69,7 +71,7 @@ export class RedisLimitStore implements LimitStore {
       this.prefix,
       input.provider,
       input.now,
-      input.estimate,
+      Math.round(input.estimate),
       input.gapPercent,
       input.keys.length,
     ];
@@ -93,16 +95,16 @@ export class RedisLimitStore implements LimitStore {
   }
 
   settle(lease: Lease, settlement: Settlement | undefined): void {
-    const used = settlement?.totalTokens ?? 0;
+    const used = Math.round(settlement?.totalTokens ?? 0);
     this.client
       .aiProxySettle(
         this.prefix,
         lease.keyId,
         lease.second,
         lease.day,
-        used - lease.estimate,
-        settlement?.promptTokens ?? 0,
-        settlement?.completionTokens ?? 0,
+        used - Math.round(lease.estimate),
+        Math.round(settlement?.promptTokens ?? 0),
+        Math.round(settlement?.completionTokens ?? 0),
         settlement?.cost ?? 0,
         settlement?.clientHash ?? '',
         settlement === undefined ? 0 : 1,
@@ -120,7 +122,7 @@ export class RedisLimitStore implements LimitStore {
     this.client
       .multi()
       .hincrby(key, `${hash}:r`, 1)
-      .hincrbyfloat(key, `${hash}:t`, settlement.totalTokens)
+      .hincrby(key, `${hash}:t`, Math.round(settlement.totalTokens))
       .hincrbyfloat(key, `${hash}:cost`, settlement.cost ?? 0)
       .expire(key, 259_200)
       .exec()

@@ -1,6 +1,8 @@
 // The Lua that makes Redis mode exact: selection and reservation run as one script, so any number
 // of gateway instances share one set of limits. Same algorithm as MemoryLimitStore.select.
 // Key names are built inside the scripts from the prefix, so one Redis (not a cluster) is assumed.
+// Token counts are whole numbers (HINCRBY); only cost is a float. Settling by a pipeline of plain
+// increments instead of a script was measured: the same Redis CPU, over twice the gateway's.
 //
 // Layout, under PREFIX:
 //   k:<id>:m        hash  r:<second> → requests, t:<second> → tokens (the sliding minute)
@@ -117,11 +119,11 @@ end
 if chosen == 0 then return {0, second, day, freeIn, 0} end
 local kp = prefix .. 'k:' .. ARGV[6 + (chosen - 1) * 6 + 1]
 redis.call('HINCRBY', kp .. ':m', 'r:' .. second, 1)
-redis.call('HINCRBYFLOAT', kp .. ':m', 't:' .. second, estimate)
+redis.call('HINCRBY', kp .. ':m', 't:' .. second, estimate)
 redis.call('PEXPIRE', kp .. ':m', 120000)
 local dk = kp .. ':d:' .. day
 redis.call('HINCRBY', dk, 'r', 1)
-redis.call('HINCRBYFLOAT', dk, 't', estimate)
+redis.call('HINCRBY', dk, 't', estimate)
 redis.call('EXPIRE', dk, 259200)
 return {chosen, second, day, freeIn, wasRefused}
 `;
@@ -138,13 +140,13 @@ local day = ARGV[4]
 local delta = tonumber(ARGV[5])
 local mkey = kp .. ':m'
 if delta ~= 0 and redis.call('HEXISTS', mkey, 't:' .. second) == 1 then
-  local left = tonumber(redis.call('HINCRBYFLOAT', mkey, 't:' .. second, delta))
+  local left = redis.call('HINCRBY', mkey, 't:' .. second, delta)
   if left < 0 then redis.call('HSET', mkey, 't:' .. second, 0) end
 end
 local dk = kp .. ':d:' .. day
 if redis.call('EXISTS', dk) == 1 then
   if delta ~= 0 then
-    local left = tonumber(redis.call('HINCRBYFLOAT', dk, 't', delta))
+    local left = redis.call('HINCRBY', dk, 't', delta)
     if left < 0 then redis.call('HSET', dk, 't', 0) end
   end
   if ARGV[10] == '1' then
@@ -156,7 +158,7 @@ end
 if ARGV[9] ~= '' and ARGV[10] == '1' then
   local ck = prefix .. 'c:' .. day
   redis.call('HINCRBY', ck, ARGV[9] .. ':r', 1)
-  redis.call('HINCRBYFLOAT', ck, ARGV[9] .. ':t', ARGV[11])
+  redis.call('HINCRBY', ck, ARGV[9] .. ':t', ARGV[11])
   redis.call('HINCRBYFLOAT', ck, ARGV[9] .. ':cost', ARGV[8])
   redis.call('EXPIRE', ck, 259200)
 end
