@@ -127,6 +127,11 @@ export class Catalog {
     return this.snapshot?.listed ?? [];
   }
 
+  /** Whether any model is loaded: without one, pricing need not look here (or read any usage). */
+  get hasModels(): boolean {
+    return (this.snapshot?.models.size ?? 0) > 0;
+  }
+
   /** Catalog prices per 1k tokens, keyed by model_version, for cost accounting. */
   priceOf(model: string): Price | undefined {
     return this.snapshot?.models.get(model)?.price;

@@ -43,7 +43,7 @@ export class Runtime {
     this.pricing = new Pricing(config);
     this.catalog = new Catalog(logger);
     this.catalog.configure(config.catalog);
-    this.pricing.addSource((model) => this.catalog.priceOf(model));
+    this.pricing.addSource(this.catalog);
     this.state = buildState(config, this.routingExtensions());
     this.pools = new UpstreamPools({ connectTimeoutMs: config.timeouts.connectMs });
     this.identity = loadServerIdentity(config.log.dir, config.serverId);

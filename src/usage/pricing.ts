@@ -9,7 +9,11 @@ export interface TokenUsage {
   totalTokens: number;
 }
 
-export type PriceSource = (model: string) => Price | undefined;
+export interface PriceSource {
+  priceOf(model: string): Price | undefined;
+  /** False while the source has nothing (a catalog not configured or not loaded yet). */
+  readonly hasModels: boolean;
+}
 
 export class Pricing {
   /** Extra sources (the catalog) consulted after the config's own prices. */
@@ -25,9 +29,11 @@ export class Pricing {
     this.sources.push(source);
   }
 
-  /** Whether any price could be found at all: lets the hot path skip the lookup. */
+  /** Whether no price could be found at all: lets the hot path skip the lookup and the usage. */
   get empty(): boolean {
-    return this.config.prices.size === 0 && this.sources.length === 0;
+    if (this.config.prices.size > 0) return false;
+    for (const source of this.sources) if (source.hasModels) return false;
+    return true;
   }
 
   priceFor(provider: string | null, model: string | null, requested: string | null): Price | undefined {
@@ -40,7 +46,8 @@ export class Pricing {
     if (found !== undefined) return found;
     for (const source of this.sources) {
       const price =
-        (requested !== null ? source(requested) : undefined) ?? (model !== null ? source(model) : undefined);
+        (requested !== null ? source.priceOf(requested) : undefined) ??
+        (model !== null ? source.priceOf(model) : undefined);
       if (price !== undefined) return price;
     }
     return undefined;
