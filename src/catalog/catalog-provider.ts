@@ -5,7 +5,7 @@ import { providerKeyId } from '../config/build-providers.js';
 import type { ProviderConfig, ProviderKey } from '../config/types.js';
 import { type AuthStyle, headersForProtocol } from '../providers/registry.js';
 import type { CatalogEntry } from './catalog-entry.js';
-import { protocolForHandle } from './handle.js';
+import { isImageFamily, protocolForEntry } from './handle.js';
 
 /** The provider name catalog models carry in headers, logs and the request log. */
 export const CATALOG_PROVIDER = 'catalog';
@@ -23,7 +23,7 @@ export function catalogProvider(
   origin: string,
   key: ProviderKey | undefined,
 ): ProviderConfig {
-  const protocol = protocolForHandle(entry.handle);
+  const protocol = protocolForEntry(entry.handle, entry.family);
   return {
     name: CATALOG_PROVIDER,
     protocol,
@@ -40,5 +40,6 @@ export function catalogProvider(
     models: [],
     builtin: false,
     fixedPath: entry.handle,
+    imagesOnly: isImageFamily(entry.family),
   };
 }

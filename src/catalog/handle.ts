@@ -23,6 +23,13 @@ export function ownerOfHandle(handle: string): string {
   return first === undefined || first.includes('?') ? 'catalog' : first.toLowerCase();
 }
 
+/** Ideogram speaks its own (multipart) protocol; DALL·E 3 and Recraft speak OpenAI's images API. */
+export function protocolForEntry(handle: string, family: string | undefined): Protocol {
+  const path = handle.toLowerCase();
+  if (family?.trim().toLowerCase() === 'ideogram' || path.includes('/ideogram/')) return 'ideogram';
+  return protocolForHandle(handle);
+}
+
 export function isImageFamily(family: string | undefined): boolean {
   return family !== undefined && IMAGE_FAMILIES.has(family.trim().toLowerCase());
 }

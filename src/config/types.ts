@@ -32,6 +32,8 @@ export interface ProviderConfig {
    * the request (see providers/fixed-path.ts).
    */
   fixedPath?: string;
+  /** An image model (a catalog image family): it serves /v1/images/generations only. */
+  imagesOnly?: boolean;
 }
 
 export interface MappingRule {

@@ -16,6 +16,9 @@ import { type AttemptFailure, failureFromError, parseRetryAfter, RETRYABLE_STATU
 import { UpstreamCall } from './upstream-call.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
+/** The operation name the images route passes; image-only models serve nothing else. */
+export const IMAGE_OPERATION = 'image generation';
+
 export interface AttemptRecord {
   provider: string;
   model: string;
@@ -230,6 +233,13 @@ export async function runAttempts(
   const gapPercent = config.modelUsageGapPercentage;
 
   for (const target of targets) {
+    if (target.provider.imagesOnly === true && input.operation !== IMAGE_OPERATION) {
+      throw new GatewayError(
+        'invalid_request',
+        `${target.model} is an image model: call POST /v1/images/generations with it, not ${input.operation ?? 'chat completions'}.`,
+        { param: 'model' },
+      );
+    }
     const translator = (input.translatorFor ?? chatTranslatorFor)(target.provider.protocol);
     if (translator === undefined) {
       throw new GatewayError(

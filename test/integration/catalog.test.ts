@@ -267,6 +267,19 @@ describe('catalog models (MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN)', () => {
     expect(upstream.requests[0]?.body).toMatchObject({ model: 'dall-e-3', style: 'vivid' });
   });
 
+  it('refuses a chat for an image family with a 400 that names the images endpoint', async () => {
+    const response = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'dall-e-3', messages: [{ role: 'user', content: 'draw' }] }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { message: string; param: string } };
+    expect(body.error.message).toContain('/v1/images/generations');
+    expect(body.error.param).toBe('model');
+    expect(catalog.calls).toHaveLength(0);
+  });
+
   it('does not route an entry whose handle is unavailable', async () => {
     const response = await fetch(`${gw.baseURL}/chat/completions`, {
       method: 'POST',

@@ -104,6 +104,28 @@ describe('what a handle says', () => {
       auth: { header: 'authorization', prefix: 'OAuth ' },
       headers: { 'anthropic-version': '2023-06-01' },
       configured: true,
+      imagesOnly: false,
+    });
+  });
+
+  it('makes image families image-only providers, Ideogram with its own protocol', () => {
+    const entry = (family: string, handle: string) =>
+      catalogProvider(
+        { modelVersion: family, family, handle, promptPrice1k: undefined, completionPrice1k: undefined },
+        'https://catalog.test',
+        undefined,
+      );
+    expect(entry('ideogram', '/ideogram/v1/ideogram-v3/generate')).toMatchObject({
+      protocol: 'ideogram',
+      imagesOnly: true,
+    });
+    expect(entry('recraft', '/recraft/v1/images/generations')).toMatchObject({
+      protocol: 'openai',
+      imagesOnly: true,
+    });
+    expect(entry('dall-e-3', '/openai/v1/images/generations')).toMatchObject({
+      protocol: 'openai',
+      imagesOnly: true,
     });
   });
 });

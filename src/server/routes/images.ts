@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { request as undiciRequest } from 'undici';
 import { GatewayError } from '../../errors.js';
-import type { CommittedResponse, ExchangeTrace } from '../../gateway/attempt-loop.js';
+import { type CommittedResponse, type ExchangeTrace, IMAGE_OPERATION } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { isRecord } from '../../json-guards.js';
 import { imageTranslatorFor } from '../../translators/images/index.js';
@@ -185,7 +185,7 @@ function generate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply
     targets: (router) =>
       router.resolveRequest(body.model ?? (models === undefined ? DEFAULT_MODEL : undefined), models),
     translatorFor: imageTranslatorFor,
-    operation: 'image generation',
+    operation: IMAGE_OPERATION,
     answer: (committed, signal, trace) => answerBytes(body, committed, runtime, signal, trace),
   });
 }
