@@ -93,7 +93,10 @@ export function serializeRecord(
       responseJson = JSON.stringify(text.slice(0, 10_000));
     }
   }
-  const record: Omit<RequestRecord, 'request' | 'response'> = { ...pending.base, usage, error };
+  // The base object becomes the record (no copy): it is used once, here, and dropped after.
+  const record = pending.base as Omit<RequestRecord, 'request' | 'response'>;
+  record.usage = usage;
+  record.error = error;
   if (account !== undefined) record.cost = account(pending, usage);
   let requestJson = 'null';
   if (pending.rawRequest !== undefined) requestJson = oneLine(pending.rawRequest);
