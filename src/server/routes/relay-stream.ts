@@ -45,6 +45,12 @@ export function relayStream(
       call?.pause();
     }
   };
+  /** The last chunks and the end of the body in one write (not a write, then the end's own). */
+  const endWith = () => {
+    if (pending.length === 0 || res.destroyed) res.end();
+    else res.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending));
+    pending = [];
+  };
   /** Queues a chunk for this tick's write; false while the client's buffer is full. */
   const emit = (chunk: Buffer | undefined): boolean => {
     if (chunk === undefined || chunk.length === 0 || res.destroyed) return !full;
@@ -76,8 +82,7 @@ export function relayStream(
     };
     if (call === undefined) {
       if (translator !== undefined) emit(translator.end());
-      flush();
-      res.end();
+      endWith();
       finish(committed.status);
       return;
     }
@@ -90,8 +95,7 @@ export function relayStream(
           return;
         }
         if (translator !== undefined) emit(translator.end());
-        flush();
-        res.end();
+        endWith();
         finish(committed.status);
       },
       error: (error) => {
@@ -107,8 +111,7 @@ export function relayStream(
         const message = `${provider}: the stream broke off: ${failure.message}`;
         exchange.error = { message, type, code };
         emit(errorEvent(message, type, code));
-        flush();
-        res.end();
+        endWith();
         finish(committed.status);
       },
     });
