@@ -61,6 +61,23 @@ export const fileConfigSchema = z.object({
       z.object({ prompt_1k: z.number().nonnegative(), completion_1k: z.number().nonnegative() }),
     )
     .optional(),
+  model_list_url: z.url({ protocol: /^https?$/ }).optional(),
+  model_list_auth_token: z.string().min(1).optional(),
+  model_list_refresh_seconds: z.number().int().min(1).max(86_400).optional(),
+  logdb: z
+    .object({
+      enabled: z.boolean().optional(),
+      fts_enabled: z.boolean().optional(),
+      grouping_enabled: z.boolean().optional(),
+      partition_granularity: z.enum(['daily', 'weekly']).optional(),
+      bundle_include_raw: z.boolean().optional(),
+      import_parallelism: z.number().int().min(1).max(64).optional(),
+      memory_cap_mb: z.number().int().min(16).max(65_536).optional(),
+      ingest_interval_ms: z.number().int().min(50).max(3_600_000).optional(),
+      dialog_window_minutes: z.number().int().min(1).max(10_080).optional(),
+    })
+    .strict()
+    .optional(),
   redis_url: z
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')

@@ -139,8 +139,8 @@ function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string)
 }
 
 /** MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN, MODEL_LIST_REFRESH_SECONDS (seed 001); no URL is built in. */
-function readCatalogSettings(env: Env): CatalogSettings | undefined {
-  const url = envString(env, 'MODEL_LIST_URL');
+function readCatalogSettings(env: Env, file: FileConfig): CatalogSettings | undefined {
+  const url = envString(env, 'MODEL_LIST_URL') ?? file.model_list_url;
   if (url === undefined) return undefined;
   let scheme: string | undefined;
   try {
@@ -155,8 +155,9 @@ function readCatalogSettings(env: Env): CatalogSettings | undefined {
   }
   return {
     url,
-    authToken: envString(env, 'MODEL_LIST_AUTH_TOKEN'),
-    refreshSeconds: envInt(env, 'MODEL_LIST_REFRESH_SECONDS', 1, 86_400) ?? 300,
+    authToken: envString(env, 'MODEL_LIST_AUTH_TOKEN') ?? file.model_list_auth_token,
+    refreshSeconds:
+      envInt(env, 'MODEL_LIST_REFRESH_SECONDS', 1, 86_400) ?? file.model_list_refresh_seconds ?? 300,
   };
 }
 
@@ -236,7 +237,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     modelUsageGapPercentage: file.model_usage_gap_percentage ?? 5,
     prices: readPrices(file),
     limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
-    catalog: readCatalogSettings(env),
+    catalog: readCatalogSettings(env, file),
     timeouts: {
       connectMs: envInt(env, 'TIMEOUT_CONNECT_MS', 1, 3_600_000) ?? file.timeouts?.connect_ms ?? 10_000,
       firstByteMs:
@@ -272,7 +273,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       dir: resolve(cwd, logDir),
       bodies: envBool(env, 'LOG_BODIES') ?? file.log_bodies ?? true,
     },
-    logdb: readLogDbConfig(env),
+    logdb: readLogDbConfig(env, file.logdb),
     serverId: envString(env, 'SERVER_ID') ?? file.server_id,
     warnings,
   };

@@ -70,3 +70,39 @@ describe('catalog settings', () => {
     expect(JSON.stringify(summary)).not.toMatch(/secret-(token|sig)/);
   });
 });
+
+describe('catalog and log store settings in the config file', () => {
+  it('model_list_* keys work, and the environment wins over them', () => {
+    const cwd = dirWith({
+      'config.yml':
+        'model_list_url: https://file.test/models\nmodel_list_auth_token: file-token\nmodel_list_refresh_seconds: 42\n',
+    });
+    expect(loadConfig({ cwd, env: {} }).catalog).toEqual({
+      url: 'https://file.test/models',
+      authToken: 'file-token',
+      refreshSeconds: 42,
+    });
+    expect(loadConfig({ cwd, env: { MODEL_LIST_URL: 'https://env.test/m' } }).catalog?.url).toBe(
+      'https://env.test/m',
+    );
+  });
+
+  it('a logdb section sets the LOGDB_* defaults; the environment wins; typos are named', () => {
+    const cwd = dirWith({
+      'config.yml':
+        'logdb:\n  enabled: true\n  fts_enabled: true\n  partition_granularity: weekly\n  import_parallelism: 3\n',
+    });
+    expect(loadConfig({ cwd, env: {} }).logdb).toMatchObject({
+      enabled: true,
+      ftsEnabled: true,
+      groupingEnabled: false,
+      granularity: 'weekly',
+      importParallelism: 3,
+    });
+    expect(loadConfig({ cwd, env: { LOGDB_ENABLED: 'false' } }).logdb.enabled).toBe(false);
+    const typo = dirWith({ 'config.yml': 'logdb:\n  enable: true\n' });
+    expect(() => loadConfig({ cwd: typo, env: {} })).toThrow(/logdb.*enable/);
+    const bad = dirWith({ 'config.yml': 'model_list_url: ftp://x.test/models\n' });
+    expect(() => loadConfig({ cwd: bad, env: {} })).toThrow(ConfigError);
+  });
+});
