@@ -19,10 +19,8 @@ import {
   type UsageView,
 } from './limit-store.js';
 
-interface KeyCounters {
-  stamps: Float64Array;
-  requests: Float64Array;
-  tokens: Float64Array;
+/** What a key keeps besides its minute buckets: the day's counts and its cooldown. */
+interface DayState {
   day: number;
   requestsDay: number;
   tokensDay: number;
@@ -33,24 +31,17 @@ interface KeyCounters {
   cooldownReason: CooldownReason;
 }
 
+interface KeyCounters extends DayState {
+  stamps: Float64Array;
+  requests: Float64Array;
+  tokens: Float64Array;
+}
+
 /** The snapshot written to disk: plain JSON, restored at start. */
 export interface MemorySnapshot {
   version: 1;
   savedAt: number;
-  keys: Record<
-    string,
-    {
-      buckets: [second: number, requests: number, tokens: number][];
-      day: number;
-      requestsDay: number;
-      tokensDay: number;
-      promptTokensDay: number;
-      completionTokensDay: number;
-      costDay: number;
-      cooldownUntil: number;
-      cooldownReason: CooldownReason;
-    }
-  >;
+  keys: Record<string, DayState & { buckets: [second: number, requests: number, tokens: number][] }>;
   clients: { day: number; totals: Record<string, ClientUsage> };
   cursors: Record<string, number>;
 }
@@ -322,17 +313,8 @@ export class MemoryLimitStore implements LimitStore {
       for (let i = 0; i < MINUTE_SECONDS; i++) {
         if (c.stamps[i]! > from) buckets.push([c.stamps[i]!, c.requests[i]!, c.tokens[i]!]);
       }
-      keys[id] = {
-        buckets,
-        day: c.day,
-        requestsDay: c.requestsDay,
-        tokensDay: c.tokensDay,
-        promptTokensDay: c.promptTokensDay,
-        completionTokensDay: c.completionTokensDay,
-        costDay: c.costDay,
-        cooldownUntil: c.cooldownUntil,
-        cooldownReason: c.cooldownReason,
-      };
+      const { stamps: _stamps, requests: _requests, tokens: _tokens, ...day } = c;
+      keys[id] = { ...day, buckets };
     }
     return {
       version: 1,
@@ -352,15 +334,8 @@ export class MemoryLimitStore implements LimitStore {
         c.requests[slot] = requests;
         c.tokens[slot] = tokens;
       }
-      c.day = saved.day;
-      c.requestsDay = saved.requestsDay;
-      c.tokensDay = saved.tokensDay;
-      c.promptTokensDay = saved.promptTokensDay;
-      c.completionTokensDay = saved.completionTokensDay;
-      c.costDay = saved.costDay;
-      c.cooldownUntil = saved.cooldownUntil;
-      c.cooldownReason = saved.cooldownReason;
-      this.counters.set(id, c);
+      const { buckets: _buckets, ...day } = saved;
+      this.counters.set(id, Object.assign(c, day));
     }
     this.clientDay = snapshot.clients.day;
     this.clients = new Map(Object.entries(snapshot.clients.totals));

@@ -45,42 +45,55 @@ function parseJson(text: string | null): unknown {
 }
 
 /**
+ * Indexes every request of `table` whose rowid is above `afterRowid`, in pages (better-sqlite3
+ * cannot write while a statement iterates); the caller holds the transaction. Returns the count.
+ */
+export function indexRowsAfter(
+  db: Db,
+  afterRowid: number,
+  table = 'requests',
+  onRows?: (n: number) => void,
+): number {
+  const page = db.prepare(
+    `SELECT rowid, request_id, model_original, request_json, response_json FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT 2000`,
+  );
+  let after = afterRowid;
+  let count = 0;
+  for (;;) {
+    const rows = page.all(after) as {
+      rowid: number;
+      request_id: string;
+      model_original: string | null;
+      request_json: string | null;
+      response_json: string | null;
+    }[];
+    if (rows.length === 0) return count;
+    for (const row of rows) {
+      indexRequest(
+        db,
+        row.rowid,
+        row.request_id,
+        row.model_original,
+        parseJson(row.request_json),
+        parseJson(row.response_json),
+      );
+    }
+    after = rows[rows.length - 1]!.rowid;
+    count += rows.length;
+    onRows?.(rows.length);
+  }
+}
+
+/**
  * (Re)builds the index from the partition's requests, in slices so a caller can report progress.
  * Idempotent: the old index is emptied first, in the same transaction.
  */
 export function buildFts(db: Db, onRows?: (n: number) => void): number {
   createFts(db);
-  // better-sqlite3 cannot write while a statement iterates: read in pages by rowid instead.
-  const page = db.prepare(
-    'SELECT rowid, request_id, model_original, request_json, response_json FROM requests WHERE rowid > ? ORDER BY rowid LIMIT 2000',
-  );
   let count = 0;
   db.transaction(() => {
     db.exec(`DELETE FROM ${FTS_TABLE}`);
-    let after = 0;
-    for (;;) {
-      const rows = page.all(after) as {
-        rowid: number;
-        request_id: string;
-        model_original: string | null;
-        request_json: string | null;
-        response_json: string | null;
-      }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        indexRequest(
-          db,
-          row.rowid,
-          row.request_id,
-          row.model_original,
-          parseJson(row.request_json),
-          parseJson(row.response_json),
-        );
-      }
-      after = rows[rows.length - 1]!.rowid;
-      count += rows.length;
-      onRows?.(rows.length);
-    }
+    count = indexRowsAfter(db, 0, 'requests', onRows);
   })();
   db.exec(`INSERT INTO ${FTS_TABLE} (${FTS_TABLE}) VALUES ('optimize')`);
   return count;

@@ -3,7 +3,7 @@
 // bundles from two servers that share rows, never duplicates one. Each row lands in the
 // destination's own partition for its time, so a weekly store can take a daily bundle and back.
 
-import { createFts, indexRequest } from '../fts.js';
+import { createFts, indexRowsAfter } from '../fts.js';
 import { DAY_MS, type Granularity, partitionKey, partitionPath, partitionRange } from '../partitions.js';
 import {
   type Db,
@@ -61,44 +61,6 @@ function checkSource(db: Db, label: string): Set<string> {
   return columns;
 }
 
-function parseJson(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** Adds the FTS rows of the requests inserted after `afterRowid`, in pages. */
-function indexNewRows(dest: Db, afterRowid: number): void {
-  const page = dest.prepare(
-    'SELECT rowid, request_id, model_original, request_json, response_json FROM main.requests WHERE rowid > ? ORDER BY rowid LIMIT 2000',
-  );
-  let after = afterRowid;
-  for (;;) {
-    const rows = page.all(after) as {
-      rowid: number;
-      request_id: string;
-      model_original: string | null;
-      request_json: string | null;
-      response_json: string | null;
-    }[];
-    if (rows.length === 0) return;
-    for (const row of rows) {
-      indexRequest(
-        dest,
-        row.rowid,
-        row.request_id,
-        row.model_original,
-        parseJson(row.request_json),
-        parseJson(row.response_json),
-      );
-    }
-    after = rows[rows.length - 1]!.rowid;
-  }
-}
-
 function sourceHasFts(db: Db): boolean {
   return (
     db.prepare("SELECT 1 FROM src.sqlite_master WHERE type = 'table' AND name = ?").get(FTS_TABLE) !==
@@ -137,7 +99,7 @@ function copyRows(
         .run(...params);
       if (index) {
         createFts(dest);
-        if (result.changes > 0) indexNewRows(dest, last);
+        if (result.changes > 0) indexRowsAfter(dest, last, 'main.requests');
       }
       const { n } = dest.prepare(`SELECT COUNT(*) AS n FROM src.requests ${where}`).get(...params) as {
         n: number;
