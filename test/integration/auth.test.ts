@@ -13,6 +13,7 @@ import {
   type TestGateway,
   writeFiles,
 } from '../support/gateway.js';
+import { SEED_003_CONFIG } from '../support/seeds.js';
 
 const UPSTREAM_KEY = 'sk-upstream-secret-auth-1';
 const KEYS_FILE = 'keys/forwarder_api_keys.txt';
@@ -209,38 +210,7 @@ describe('client keys from every source', () => {
   });
 
   it("seed 003's config.json access_key, with the file exactly as the seed documents it", async () => {
-    const seedConfig = `{
-  "access_key": "your-proxy-access-key",
-  "model_usage_gap_percentage": 5,
-  "auto-models": [
-    "gpt-3.5-turbo:free",
-    "gemini-pro"
-  ],
-  "provider_keys": [
-    {
-      "provider": "openrouter",
-      "key": [
-        "key1",
-        "key2"
-      ],
-      "max_request_day": 1500,
-      "max_token_min": 150000,
-      "max_request_min": 15
-    },
-    {
-      "provider": "gemini",
-      "key": [
-        "key1",
-        "key2"
-      ],
-      "max_request_day": 1500,
-      "max_token_min": 150000,
-      "max_request_min": 15
-    }
-  ]
-}
-`;
-    const gw = await start({ files: { 'config.json': seedConfig } });
+    const gw = await start({ files: { 'config.json': SEED_003_CONFIG } });
     expect(await status(gw, 'your-proxy-access-key')).toBe(200);
     expect(await status(gw, 'key1')).toBe(401);
     expect(await status(gw, undefined)).toBe(401);

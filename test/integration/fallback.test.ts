@@ -4,6 +4,7 @@
 import { APIError } from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { providerKeyId } from '../../src/config/build-providers.js';
+import { failureOf } from '../support/api-error.js';
 import { ProviderEmulator, type RecordedRequest } from '../support/emulator.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -26,16 +27,6 @@ interface Attempt {
 
 function authOf(request: RecordedRequest | undefined): string | undefined {
   return request?.headers.authorization;
-}
-
-async function failureOf(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('fallback', () => {

@@ -5,42 +5,12 @@ import { createHash } from 'node:crypto';
 import { APIError } from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { providerKeyId } from '../../src/config/build-providers.js';
+import { failureOf } from '../support/api-error.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { REDIS_URL, redisForTests, uniquePrefix } from '../support/redis.js';
+import { SEED_003_CONFIG } from '../support/seeds.js';
 
-// Seed 003's config.json, exactly as its README shows it.
-const SEED_CONFIG = `{
-  "access_key": "your-proxy-access-key",
-  "model_usage_gap_percentage": 5,
-  "auto-models": [
-    "gpt-3.5-turbo:free",
-    "gemini-pro"
-  ],
-  "provider_keys": [
-    {
-      "provider": "openrouter",
-      "key": [
-        "key1",
-        "key2"
-      ],
-      "max_request_day": 1500,
-      "max_token_min": 150000,
-      "max_request_min": 15
-    },
-    {
-      "provider": "gemini",
-      "key": [
-        "key1",
-        "key2"
-      ],
-      "max_request_day": 1500,
-      "max_token_min": 150000,
-      "max_request_min": 15
-    }
-  ]
-}
-`;
 const ACCESS_KEY = 'your-proxy-access-key';
 const HI = [{ role: 'user' as const, content: 'Hi' }];
 const WEATHER_TOOL = {
@@ -55,16 +25,6 @@ const WEATHER_TOOL = {
     },
   },
 };
-
-async function failureOf(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 interface UsageBody {
   day: string;
@@ -116,7 +76,7 @@ describe.each(MODES)('C003: seed 003 config.json verbatim (%s mode)', (mode) => 
     gemini.reset();
     gw = await startTestGateway({
       noDefaultKey: true,
-      files: { 'config.json': SEED_CONFIG },
+      files: { 'config.json': SEED_003_CONFIG },
       env: {
         OPENROUTER_BASE_URL: `${openrouter.url}/api/v1`,
         GEMINI_BASE_URL: `${gemini.url}/v1beta`,

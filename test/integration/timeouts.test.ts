@@ -4,6 +4,7 @@
 import { createServer } from 'node:net';
 import { APIError, APIUserAbortError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { failureOf } from '../support/api-error.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -34,16 +35,6 @@ async function eventually(check: () => boolean, ms = 3000): Promise<void> {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-async function failureOf(call: Promise<unknown>): Promise<APIError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** Reads a stream until it throws; returns the text received before and the error. */
