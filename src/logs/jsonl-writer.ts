@@ -1,60 +1,84 @@
-// Serializes a batch of pending records and appends them to the day files (UTC), one append per
-// day. A record that cannot be serialized is reported and skipped, never the batch.
-import { appendFile, mkdir } from 'node:fs/promises';
+// Turns a packed batch into JSON lines and appends them to the day files (UTC): each run of
+// records of one day goes out in one append. A record that cannot be serialized is reported and
+// skipped, never the batch. Synchronous: it runs in the log writer thread (or, as a fallback, in
+// a flush on the main thread).
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Accounting, type PendingRecord, serializeRecord } from './request-record.js';
+import { ByteBuffer } from './byte-buffer.js';
+import { unpackRecords } from './record-batch.js';
+import { writeRecordLine } from './request-record.js';
 
-const SLICE = 32;
+/** Per record: prompt, completion and total tokens (NaN: no usage), then cost (NaN: none). */
+export const RESULT_FIELDS = 4;
 
-function yieldToRequests(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+export interface BatchOutcome {
+  results: Float64Array<ArrayBuffer>;
+  /** Records that could not be serialized, and a write that failed. */
+  errors: Error[];
 }
 
-/** Folders already created by this process: one mkdir each, not one per batch. */
+/** Folders already created by this thread: one mkdir each, not one per batch. */
 const madeDirs = new Set<string>();
+/** The lines of the day being written; reused from batch to batch. */
+const lines = new ByteBuffer(1024 * 1024);
 
-export async function writeBatch(
-  requestsDir: string,
-  batch: PendingRecord[],
-  bodies: boolean,
-  onError?: (error: unknown) => void,
-  account?: Accounting,
-): Promise<void> {
-  const byDay = new Map<string, string[]>();
-  for (let i = 0; i < batch.length; i++) {
-    // A busy second queues thousands of records; serializing them in one go held the event loop
-    // for milliseconds (visible in p99 latency), so requests get a turn every few dozen records.
-    if (i > 0 && i % SLICE === 0) await yieldToRequests();
-    const pending = batch[i]!;
-    let line: string;
-    try {
-      line = serializeRecord(pending, bodies, account);
-    } catch (error) {
-      onError?.(error);
-      continue;
-    }
-    const day = pending.base.time.slice(0, 10);
-    let lines = byDay.get(day);
-    if (lines === undefined) {
-      lines = [];
-      byDay.set(day, lines);
-    }
-    lines.push(line);
-  }
+function append(requestsDir: string, day: string, bytes: Buffer): void {
   if (!madeDirs.has(requestsDir)) {
-    await mkdir(requestsDir, { recursive: true });
+    mkdirSync(requestsDir, { recursive: true });
     madeDirs.add(requestsDir);
   }
-  for (const [day, lines] of byDay) {
-    const path = join(requestsDir, `${day}.jsonl`);
-    const text = lines.join('');
-    try {
-      await appendFile(path, text);
-    } catch (error) {
-      // The folder was removed while running (a clean-up job, say): make it again, once.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(requestsDir, { recursive: true });
-      await appendFile(path, text);
-    }
+  const path = join(requestsDir, `${day}.jsonl`);
+  try {
+    appendFileSync(path, bytes);
+  } catch (error) {
+    // The folder was removed while running (a clean-up job, say): make it again, once.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(requestsDir, { recursive: true });
+    appendFileSync(path, bytes);
   }
+}
+
+export function writeBatch(
+  requestsDir: string,
+  bytes: Uint8Array,
+  count: number,
+  bodies: boolean,
+): BatchOutcome {
+  const results = new Float64Array(count * RESULT_FIELDS).fill(Number.NaN);
+  const errors: Error[] = [];
+  let day: string | undefined;
+  const writeDay = () => {
+    if (day === undefined || lines.length === 0) return;
+    try {
+      append(requestsDir, day, lines.bytes);
+    } catch (error) {
+      errors.push(error as Error);
+    }
+    lines.reset();
+  };
+  lines.reset();
+  let i = 0;
+  for (const record of unpackRecords(bytes, count)) {
+    if (record.day !== day) {
+      writeDay();
+      day = record.day;
+    }
+    const start = lines.length;
+    try {
+      const { tokens, cost } = writeRecordLine(lines, record, bodies);
+      const at = i * RESULT_FIELDS;
+      if (tokens !== undefined) {
+        results[at] = tokens.promptTokens;
+        results[at + 1] = tokens.completionTokens;
+        results[at + 2] = tokens.totalTokens;
+      }
+      if (cost !== null) results[at + 3] = cost;
+    } catch (error) {
+      lines.truncate(start);
+      errors.push(error instanceof Error ? error : new Error(String(error)));
+    }
+    i += 1;
+  }
+  writeDay();
+  return { results, errors };
 }

@@ -1,12 +1,28 @@
-// Appends request records to logs/requests/YYYY-MM-DD.jsonl (UTC days), off the request path:
-// records queue in memory and a flush shortly after serializes and writes them in one append per
-// day. close() flushes everything and waits for the write, so a graceful stop loses nothing.
+// Appends request records to logs/requests/YYYY-MM-DD.jsonl (UTC days), off the request path.
+// Each finished exchange is packed into the current batch at once (record-batch.ts); a flush
+// shortly after hands the batch, as bytes, to the log writer thread, which assembles, serializes
+// and appends, and answers with each record's usage and cost for the key accounting here.
+// close() flushes everything and waits for the writes, so a graceful stop loses nothing.
 //
-// A worker thread for serializing was tried and measured worse: cloning each record across the
-// thread boundary cost more CPU than serializing it here (bench/README.md).
+// Measured (bench/README.md): cloning record objects to a thread cost more than serializing them
+// in place, but packing costs a few microseconds and moving the rest off the event loop took the
+// log's share of a streamed request's main-thread CPU from about a third to a few percent.
+//
+// Without the compiled thread script (running from TypeScript sources) or after the thread died,
+// batches are written in this thread instead, by the same code.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeBatch } from './jsonl-writer.js';
-import type { Accounting, PendingRecord } from './request-record.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RESULT_FIELDS, writeBatch } from './jsonl-writer.js';
+import type { BatchMessage, DoneMessage, WriterSetup } from './log-writer-thread.js';
+import { RecordBatch } from './record-batch.js';
+import {
+  type Accounting,
+  type AccountingMeta,
+  accountingMeta,
+  type PendingRecord,
+} from './request-record.js';
 
 export interface RequestLogOptions {
   dir: string;
@@ -14,24 +30,68 @@ export interface RequestLogOptions {
   /** How long records may wait before a write; small keeps the log current, larger batches more. */
   flushDelayMs?: number;
   onError?: (error: unknown) => void;
-  /** Settles each record's key reservation and prices it, once its usage is known. */
+  /** Settles each record's key reservation and counts its usage, once the writer found it. */
   account?: Accounting;
+  /** The writer thread's script; undefined: write in this thread. Default: the compiled one. */
+  threadScript?: URL | undefined;
+}
+
+/** A batch this much larger goes out at once rather than waiting for the timer. */
+const EAGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The compiled thread script next to this module. Run from TypeScript sources (the tests), the
+ * build's copy is used when there is one; `npm test` builds first.
+ */
+export function logWriterScript(): URL | undefined {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts')
+    ? new URL('../../dist/logs/log-writer-thread.js', here)
+    : new URL('./log-writer-thread.js', here);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+interface Sent {
+  /** Kept until the thread answers: a thread that dies mid-batch has its batches written here. */
+  bytes: Uint8Array;
+  count: number;
+  metas: AccountingMeta[];
+  done: () => void;
 }
 
 export class RequestLog {
-  private queue: PendingRecord[] = [];
+  private batch = new RecordBatch();
+  private metas: AccountingMeta[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
   private closed = false;
+  private seq = 0;
+  private readonly sent = new Map<number, Sent>();
+  private last: Promise<void> = Promise.resolve();
+  private thread: Worker | undefined;
+  private threadScript: URL | undefined;
   readonly requestsDir: string;
 
   constructor(private readonly options: RequestLogOptions) {
     this.requestsDir = join(options.dir, 'requests');
+    this.threadScript = 'threadScript' in options ? options.threadScript : logWriterScript();
+  }
+
+  /** Where batches are written: 'thread' (the writer thread) or 'inline' (this thread). */
+  get mode(): 'thread' | 'inline' {
+    return this.threadScript === undefined ? 'inline' : 'thread';
   }
 
   add(record: PendingRecord): void {
-    this.queue.push(record);
-    if (this.timer === undefined && !this.closed) {
+    try {
+      this.batch.add(record);
+    } catch (error) {
+      this.options.onError?.(error);
+      return;
+    }
+    this.metas.push(accountingMeta(record));
+    if (this.batch.length >= EAGER_BYTES) {
+      void this.flush();
+    } else if (this.timer === undefined && !this.closed) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.flush();
@@ -39,30 +99,101 @@ export class RequestLog {
     }
   }
 
-  /** Writes every queued record; resolves when they are in the OS's hands. */
+  /** Writes every record added so far; resolves when they are in the OS's hands and accounted. */
   flush(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length > 0) {
-      this.writing = this.writing.then(() =>
-        writeBatch(
-          this.requestsDir,
-          batch,
-          this.options.bodies,
-          this.options.onError,
-          this.options.account,
-        ).catch((error: unknown) => this.options.onError?.(error)),
-      );
+    if (this.batch.count === 0) return this.last;
+    // An exact-size copy goes out; the batch's own buffer is reused for the next records.
+    const bytes = new Uint8Array(this.batch.bytes);
+    const count = this.batch.count;
+    const metas = this.metas;
+    this.batch.reset();
+    this.metas = [];
+    const seq = ++this.seq;
+    this.last = new Promise<void>((resolve) => {
+      this.sent.set(seq, { bytes, count, metas, done: resolve });
+    });
+    const thread = this.writerThread();
+    if (thread === undefined) {
+      this.writeInline(seq);
+    } else {
+      const message: BatchMessage = { seq, bytes, count };
+      thread.postMessage(message);
     }
-    return this.writing;
+    return this.last;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    const thread = this.thread;
+    this.thread = undefined;
+    this.threadScript = undefined;
+    await thread?.terminate();
+  }
+
+  private writerThread(): Worker | undefined {
+    if (this.thread !== undefined || this.threadScript === undefined) return this.thread;
+    const setup: WriterSetup = { requestsDir: this.requestsDir, bodies: this.options.bodies };
+    const thread = new Worker(this.threadScript, { workerData: setup });
+    // Never what keeps the process alive: close() waits for the writes it needs.
+    thread.unref();
+    thread.on('message', (message: DoneMessage) => this.settle(message.seq, message.results, message.errors));
+    thread.on('error', (error) => this.threadLost(thread, error));
+    thread.on('exit', (code) =>
+      this.threadLost(thread, new Error(`log writer thread exited with code ${code}`)),
+    );
+    this.thread = thread;
+    return thread;
+  }
+
+  /** The thread failed: report it, write what it had not finished here, and keep writing here. */
+  private threadLost(thread: Worker, error: Error): void {
+    if (this.thread !== thread) return;
+    this.thread = undefined;
+    this.threadScript = undefined;
+    this.options.onError?.(error);
+    for (const seq of [...this.sent.keys()].sort((a, b) => a - b)) this.writeInline(seq);
+  }
+
+  private writeInline(seq: number): void {
+    const sent = this.sent.get(seq);
+    if (sent === undefined) return;
+    let results: Float64Array = new Float64Array(0);
+    let errors: Array<Error | string> = [];
+    try {
+      ({ results, errors } = writeBatch(this.requestsDir, sent.bytes, sent.count, this.options.bodies));
+    } catch (error) {
+      errors = [error as Error];
+    }
+    this.settle(seq, results, errors);
+  }
+
+  private settle(seq: number, results: Float64Array, errors: ReadonlyArray<Error | string>): void {
+    const sent = this.sent.get(seq);
+    if (sent === undefined) return;
+    this.sent.delete(seq);
+    for (const error of errors) this.options.onError?.(typeof error === 'string' ? new Error(error) : error);
+    const account = this.options.account;
+    if (account !== undefined) {
+      for (let i = 0; i < sent.metas.length; i++) {
+        const at = i * RESULT_FIELDS;
+        const total = results[at + 2];
+        const tokens =
+          total === undefined || Number.isNaN(total)
+            ? undefined
+            : { promptTokens: results[at]!, completionTokens: results[at + 1]!, totalTokens: total };
+        const cost = results[at + 3];
+        try {
+          account(sent.metas[i]!, tokens, cost === undefined || Number.isNaN(cost) ? null : cost);
+        } catch (error) {
+          this.options.onError?.(error);
+        }
+      }
+    }
+    sent.done();
   }
 }

@@ -4,6 +4,15 @@ import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
 import type { Lease } from '../keys/limit-store.js';
 import { assembleChatStream } from '../streaming/assemble-chat.js';
+import { costOf, readUsage, type TokenUsage } from '../usage/pricing.js';
+import type { ByteBuffer } from './byte-buffer.js';
+import {
+  type PackedRecord,
+  REQUEST_JSON,
+  REQUEST_TEXT,
+  RESPONSE_JSON,
+  RESPONSE_STREAM,
+} from './record-batch.js';
 
 export interface RequestRecord {
   id: string;
@@ -35,11 +44,12 @@ export interface RequestRecord {
 }
 
 /**
- * What the route hands over when the response is done. Serializing and assembling happen later,
- * in the writer's flush, so the request path pays only for an object allocation.
+ * What the route hands over when the response is done. The request log packs it at once (bodies
+ * copied, see record-batch.ts); assembling and serializing happen later, in the log writer thread.
  */
 export interface PendingRecord {
-  base: Omit<RequestRecord, 'request' | 'response' | 'usage' | 'error'>;
+  /** The record's fields up to `attempts`; the writer adds cost, usage, error and the bodies. */
+  base: Omit<RequestRecord, 'request' | 'response' | 'usage' | 'error' | 'cost'>;
   /** The request body as the client sent it (valid JSON text), or undefined. */
   rawRequest: string | undefined;
   /** A body that was not valid JSON: stored as a JSON string, never spliced in. */
@@ -48,60 +58,107 @@ export interface PendingRecord {
   responseBytes: Buffer | undefined;
   streamChunks: Buffer[] | undefined;
   error: unknown;
-  /** The provider key's reservation, settled with the usage found here. */
+  /** The provider key's reservation, settled with the usage the writer finds. */
   lease?: Lease | undefined;
   price?: Price | undefined;
   /** Already worked out on the request path (non-stream answers with a price send x-ai-proxy-cost). */
   cost?: number | undefined;
 }
 
-/** Settles usage and works out cost once the record's usage is known; returns the cost. */
-export type Accounting = (pending: PendingRecord, usage: unknown) => number | null;
+/** What accounting needs of a record once its usage is known (the rest is gone by then). */
+export interface AccountingMeta {
+  lease: Lease | undefined;
+  clientKeyHash: string | null;
+  provider: string | null;
+  status: number;
+  time: string;
+}
+
+/** Settles a record's key reservation and counts its client's usage and cost. */
+export type Accounting = (meta: AccountingMeta, tokens: TokenUsage | undefined, cost: number | null) => void;
+
+export function accountingMeta(pending: PendingRecord): AccountingMeta {
+  const { base } = pending;
+  return {
+    lease: pending.lease,
+    clientKeyHash: base.client_key_hash,
+    provider: base.provider,
+    status: base.status,
+    time: base.time,
+  };
+}
 
 /** JSON text may hold raw line breaks only as whitespace between tokens; a JSONL line must not. */
 function oneLine(json: string): string {
   return json.replace(/[\r\n]+/g, ' ');
 }
 
+/** JSON bytes as one line: copied as they are unless they hold a raw line break. */
+function jsonBytes(out: ByteBuffer, json: Buffer): void {
+  if (json.indexOf(10) === -1 && json.indexOf(13) === -1) out.bytesOf(json);
+  else out.text(oneLine(json.toString('utf8')));
+}
+
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 
+export interface RecordOutcome {
+  tokens: TokenUsage | undefined;
+  cost: number | null;
+}
+
 /**
- * Builds the JSON line. Bodies that parsed as JSON are spliced in as their own text rather than
- * parsed and stringified again: the log writer's largest cost, halved.
+ * Writes the JSON line of a packed record to `out`: the stream assembled into one completion,
+ * usage found, cost worked out. Bodies that are JSON go in as their own bytes, never parsed and
+ * stringified again; only a stream is decoded (to assemble it) and a JSON answer (for its usage).
  */
-export function serializeRecord(
-  pending: PendingRecord,
+export function writeRecordLine(
+  out: ByteBuffer,
+  record: PackedRecord,
   includeBodies: boolean,
-  account?: Accounting,
-): string {
-  let responseJson = 'null';
+): RecordOutcome {
   let usage: unknown = null;
-  let error = pending.error ?? null;
-  if (pending.streamChunks !== undefined) {
-    const assembled = assembleChatStream(pending.streamChunks);
-    responseJson = JSON.stringify(assembled.completion ?? null);
+  let errorJson = record.error ?? 'null';
+  let completion: unknown;
+  let answerText: string | undefined;
+  let answerIsJson = false;
+  if (record.responseKind === RESPONSE_STREAM) {
+    const assembled = assembleChatStream([record.response]);
+    completion = assembled.completion ?? null;
     usage = assembled.usage ?? null;
-    if (assembled.error !== undefined && error === null) error = assembled.error;
-  } else if (pending.responseBytes !== undefined && pending.responseBytes.length > 0) {
-    const text = pending.responseBytes.toString('utf8');
+    if (assembled.error !== undefined && record.error === undefined)
+      errorJson = JSON.stringify(assembled.error);
+  } else if (record.responseKind === RESPONSE_JSON && record.response.length > 0) {
+    answerText = record.response.toString('utf8');
     try {
-      usage = asRecord(JSON.parse(text))?.usage ?? null;
-      responseJson = oneLine(text);
+      usage = asRecord(JSON.parse(answerText))?.usage ?? null;
+      answerIsJson = true;
     } catch {
-      responseJson = JSON.stringify(text.slice(0, 10_000));
+      // kept as a string below
     }
   }
-  // The base object becomes the record (no copy): it is used once, here, and dropped after.
-  const record = pending.base as Omit<RequestRecord, 'request' | 'response'>;
-  record.usage = usage;
-  record.error = error;
-  if (account !== undefined) record.cost = account(pending, usage);
-  let requestJson = 'null';
-  if (pending.rawRequest !== undefined) requestJson = oneLine(pending.rawRequest);
-  else if (pending.unparsedRequest !== undefined) requestJson = JSON.stringify(pending.unparsedRequest);
-  const head = JSON.stringify(record).slice(0, -1);
-  if (!includeBodies) return `${head},"request":null,"response":null}\n`;
-  return `${head},"request":${requestJson},"response":${responseJson}}\n`;
+  const tokens = readUsage(usage);
+  let cost: number | null = record.cost ?? null;
+  if (cost === null && record.price !== undefined && tokens !== undefined)
+    cost = costOf(record.price, tokens);
+  out.bytesOf(record.head);
+  out.text(
+    `,"cost":${cost !== null && Number.isFinite(cost) ? String(cost) : 'null'},"usage":${JSON.stringify(usage) ?? 'null'},"error":${errorJson}`,
+  );
+  if (!includeBodies) {
+    out.text(',"request":null,"response":null}\n');
+    return { tokens, cost };
+  }
+  out.text(',"request":');
+  if (record.requestKind === REQUEST_JSON) jsonBytes(out, record.request);
+  else if (record.requestKind === REQUEST_TEXT) out.text(JSON.stringify(record.request.toString('utf8')));
+  else out.text('null');
+  out.text(',"response":');
+  if (completion !== undefined) out.text(JSON.stringify(completion));
+  else if (answerIsJson) jsonBytes(out, record.response);
+  else if (answerText !== undefined) out.text(JSON.stringify(answerText.slice(0, 10_000)));
+  else out.text('null');
+  out.text('}\n');
+  return { tokens, cost };
 }

@@ -35,7 +35,6 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
       overhead_ms: exchange?.overheadMs ?? null,
       stream: exchange?.stream ?? false,
       attempts: exchange?.attempts ?? [],
-      cost: null,
     },
     rawRequest: ctx.rawBody,
     unparsedRequest: ctx.unparsedBody,

@@ -69,24 +69,74 @@ function applyDelta(acc: ChoiceAcc, delta: Record<string, unknown>): void {
 }
 
 /**
- * Every data payload parsed: all in one JSON.parse of an array when they are all JSON (one call
- * instead of one per event, a measured saving on the log path), else one by one, skipping the bad.
+ * A content-only chunk's text split around its content string: `prefix` ends with the string's
+ * opening quote, `suffix` starts with its closing one. A later payload with the same prefix and
+ * suffix is the same JSON with another string in that one place, so its content is read with
+ * string operations instead of a JSON.parse; most events of a stream are such chunks.
  */
-function parsePayloads(payloads: string[]): unknown[] {
-  if (payloads.length === 0) return [];
-  try {
-    return JSON.parse(`[${payloads.join(',')}]`) as unknown[];
-  } catch {
-    const parsed: unknown[] = [];
-    for (const payload of payloads) {
-      try {
-        parsed.push(JSON.parse(payload));
-      } catch {
-        // a payload that is not JSON carries nothing to assemble
-      }
-    }
-    return parsed;
+interface ContentTemplate {
+  prefix: string;
+  suffix: string;
+  acc: ChoiceAcc;
+}
+
+const DELTA_KEY = '"delta":{';
+const CONTENT_KEY = '"content":"';
+
+/** The closing quote of the string whose body starts at `from`, or -1. */
+function closingQuote(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92 /* \ */) i += 1;
+    else if (c === 34 /* " */) return i;
   }
+  return -1;
+}
+
+/** A JSON string body (between quotes), decoded; undefined when it is not one. */
+function decodeStringBody(body: string): string | undefined {
+  if (body.indexOf('"') !== -1) return undefined;
+  if (body.indexOf('\\') === -1) return body;
+  try {
+    return JSON.parse(`"${body}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The template of a parsed chunk whose one choice's delta is only a role and content, if it is one. */
+function templateOf(
+  payload: string,
+  chunk: Record<string, unknown>,
+  acc: ChoiceAcc,
+): ContentTemplate | undefined {
+  if (chunk.usage !== undefined && chunk.usage !== null) return undefined;
+  const choices = chunk.choices as unknown[];
+  const choice = asRecord(choices[0]);
+  const delta = asRecord(choice?.delta);
+  if (choices.length !== 1 || delta === undefined || typeof delta.content !== 'string') return undefined;
+  if (choice?.finish_reason !== null && choice?.finish_reason !== undefined) return undefined;
+  for (const key in delta)
+    if (key !== 'content' && !(key === 'role' && typeof delta.role === 'string')) return undefined;
+  const deltaAt = payload.indexOf(DELTA_KEY);
+  if (deltaAt === -1 || payload.indexOf(DELTA_KEY, deltaAt + 1) !== -1) return undefined;
+  const keyAt = payload.indexOf(CONTENT_KEY, deltaAt);
+  if (keyAt === -1) return undefined;
+  const start = keyAt + CONTENT_KEY.length;
+  const end = closingQuote(payload, start);
+  if (end === -1 || decodeStringBody(payload.slice(start, end)) !== delta.content) return undefined;
+  return { prefix: payload.slice(0, start), suffix: payload.slice(end), acc };
+}
+
+/** The content of a payload that fits the template, else undefined. */
+function templateContent(template: ContentTemplate, payload: string): string | undefined {
+  const { prefix, suffix } = template;
+  if (payload.length < prefix.length + suffix.length) return undefined;
+  // Slices compared with === rather than startsWith: on a freshly decoded string V8's startsWith
+  // measured ~15 times slower than a slice and a compare.
+  const bodyEnd = payload.length - suffix.length;
+  if (payload.slice(0, prefix.length) !== prefix || payload.slice(bodyEnd) !== suffix) return undefined;
+  return decodeStringBody(payload.slice(prefix.length, bodyEnd));
 }
 
 /**
@@ -128,14 +178,26 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
   let usage: unknown;
   let error: unknown;
   let done = false;
+  let template: ContentTemplate | undefined;
 
-  const payloads: string[] = [];
   for (const data of dataPayloads(whole.toString('utf8'))) {
-    if (data === '[DONE]') done = true;
-    else payloads.push(data);
-  }
-  for (const parsed of parsePayloads(payloads)) {
-    const chunk = asRecord(parsed);
+    if (data === '[DONE]') {
+      done = true;
+      continue;
+    }
+    if (template !== undefined) {
+      const content = templateContent(template, data);
+      if (content !== undefined) {
+        template.acc.content = (template.acc.content ?? '') + content;
+        continue;
+      }
+    }
+    let chunk: Record<string, unknown> | undefined;
+    try {
+      chunk = asRecord(JSON.parse(data));
+    } catch {
+      // a payload that is not JSON carries nothing to assemble
+    }
     if (chunk === undefined) continue;
     if (chunk.error !== undefined) {
       error = chunk.error;
@@ -144,14 +206,16 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
     head ??= chunk;
     if (chunk.usage !== undefined && chunk.usage !== null) usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) continue;
+    let last: ChoiceAcc | undefined;
     for (const rawChoice of chunk.choices) {
       const choice = asRecord(rawChoice);
       if (choice === undefined) continue;
-      const acc = choiceAcc(choices, typeof choice.index === 'number' ? choice.index : 0);
+      last = choiceAcc(choices, typeof choice.index === 'number' ? choice.index : 0);
       const delta = asRecord(choice.delta);
-      if (delta !== undefined) applyDelta(acc, delta);
-      if (typeof choice.finish_reason === 'string') acc.finishReason = choice.finish_reason;
+      if (delta !== undefined) applyDelta(last, delta);
+      if (typeof choice.finish_reason === 'string') last.finishReason = choice.finish_reason;
     }
+    if (last !== undefined) template = templateOf(data, chunk, last) ?? template;
   }
 
   const completion =

@@ -195,4 +195,88 @@ describe('assembleChatStream', () => {
       done: false,
     });
   });
+
+  // Content-only chunks that repeat the previous one's text around the content string are read
+  // without a JSON.parse; these streams check that this never changes what is assembled.
+  it('reads every content string exactly, whatever it holds, on the template path', () => {
+    const tricky = [
+      '',
+      'a',
+      '"',
+      '\\',
+      '\\"',
+      '\n',
+      '\r\n',
+      '\u00e9',
+      'é',
+      '🚀',
+      '"},"x":"',
+      '\\u0041',
+      '}',
+      '{',
+      'data: x',
+      '\t\b',
+    ];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const choiceCount = 1 + random(2);
+      const expected = Array.from({ length: choiceCount }, () => '');
+      const events: string[] = [];
+      for (let index = 0; index < choiceCount; index++) {
+        events.push(chunk([delta({ role: 'assistant', content: '' }, null, index)], { usage: null }));
+      }
+      const length = 1 + random(12);
+      for (let i = 0; i < length; i++) {
+        const index = random(choiceCount);
+        const piece =
+          tricky[random(tricky.length)]! + (random(3) === 0 ? tricky[random(tricky.length)]! : '');
+        expected[index] += piece;
+        const withRole = random(4) === 0;
+        const extra = random(5) === 0 ? { id: `chatcmpl-${random(3)}` } : {};
+        events.push(
+          event({
+            ...HEAD,
+            ...extra,
+            choices: [
+              delta(withRole ? { role: 'assistant', content: piece } : { content: piece }, null, index),
+            ],
+            usage: null,
+          }),
+        );
+      }
+      for (let index = 0; index < choiceCount; index++)
+        events.push(chunk([delta({}, 'stop', index)], { usage: null }));
+      events.push(event('[DONE]'));
+      const result = assembleChatStream(pieces(events.join(''), 1 + random(300)));
+      expect(
+        choicesOf(result).map((choice) => (choice.message as { content: string }).content),
+        events.join(''),
+      ).toEqual(expected);
+      expect(choicesOf(result).map((choice) => choice.finish_reason)).toEqual(expected.map(() => 'stop'));
+    }
+  });
+
+  it('does not take a chunk with other fields in its delta, or a finish reason, for a content-only one', () => {
+    const sse = [
+      chunk([delta({ content: 'a' })]),
+      // Same text around the content as the chunk before, but these carry more than content.
+      chunk([delta({ content: 'b', refusal: 'no' })]),
+      chunk([delta({ content: 'c' }, 'length')]),
+      chunk([delta({ content: 'd' })], {
+        usage: { prompt_tokens: 1, completion_tokens: 4, total_tokens: 5 },
+      }),
+      chunk([delta({ content: 'e' })]),
+    ].join('');
+    const result = assembleChatStream([Buffer.from(sse)]);
+    expect(choicesOf(result)[0]).toEqual({
+      index: 0,
+      message: { role: 'assistant', content: 'abcde', refusal: 'no' },
+      finish_reason: 'length',
+    });
+    expect(result.usage).toEqual({ prompt_tokens: 1, completion_tokens: 4, total_tokens: 5 });
+  });
 });

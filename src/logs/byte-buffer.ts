@@ -1,0 +1,74 @@
+// A growable byte buffer, reused between batches: the request log packs records into one and the
+// log writer builds each day's lines in another, with no string built for a whole batch.
+export class ByteBuffer {
+  private buf: Buffer;
+  length = 0;
+
+  constructor(capacity = 64 * 1024) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** The bytes so far (a view, valid until the next write or reset). */
+  get bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Drops what was written after `length` (a record that failed halfway). */
+  truncate(length: number): void {
+    this.length = Math.min(this.length, length);
+  }
+
+  private room(bytes: number): void {
+    if (this.length + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + bytes));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
+  }
+
+  byte(value: number): void {
+    this.room(1);
+    this.buf[this.length++] = value;
+  }
+
+  u32(value: number): void {
+    this.room(4);
+    this.length = this.buf.writeUInt32LE(value, this.length);
+  }
+
+  f64(value: number): void {
+    this.room(8);
+    this.length = this.buf.writeDoubleLE(value, this.length);
+  }
+
+  /** UTF-8, with room made for the worst case (3 bytes per UTF-16 unit), not a byteLength pass. */
+  text(value: string): void {
+    this.room(value.length * 3);
+    this.length += this.buf.write(value, this.length, 'utf8');
+  }
+
+  /** UTF-8 after its u32 byte length. */
+  sizedText(value: string): void {
+    this.room(4 + value.length * 3);
+    const written = this.buf.write(value, this.length + 4, 'utf8');
+    this.buf.writeUInt32LE(written, this.length);
+    this.length += 4 + written;
+  }
+
+  bytesOf(value: Uint8Array): void {
+    this.room(value.length);
+    this.buf.set(value, this.length);
+    this.length += value.length;
+  }
+
+  /** The chunks one after another, after their u32 total length. */
+  sizedChunks(chunks: readonly Uint8Array[]): void {
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    this.u32(total);
+    for (const chunk of chunks) this.bytesOf(chunk);
+  }
+}
