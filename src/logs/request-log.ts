@@ -53,14 +53,15 @@ export function logWriterScript(): URL | undefined {
 
 interface Sent {
   /** Kept until the thread answers: a thread that dies mid-batch has its batches written here. */
-  bytes: Uint8Array;
-  count: number;
+  batch: RecordBatch;
   metas: AccountingMeta[];
   done: () => void;
 }
 
 export class RequestLog {
   private batch = new RecordBatch();
+  /** Batches the thread has answered for, ready for reuse. */
+  private readonly spare: RecordBatch[] = [];
   private metas: AccountingMeta[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -106,22 +107,23 @@ export class RequestLog {
       this.timer = undefined;
     }
     if (this.batch.count === 0) return this.last;
-    // An exact-size copy goes out; the batch's own buffer is reused for the next records.
-    const bytes = new Uint8Array(this.batch.bytes);
-    const count = this.batch.count;
+    const batch = this.batch;
     const metas = this.metas;
-    this.batch.reset();
+    this.batch = this.spare.pop() ?? new RecordBatch();
     this.metas = [];
     const seq = ++this.seq;
     this.last = new Promise<void>((resolve) => {
-      this.sent.set(seq, { bytes, count, metas, done: resolve });
+      this.sent.set(seq, { batch, metas, done: resolve });
     });
     const thread = this.writerThread();
     if (thread === undefined) {
       this.writeInline(seq);
     } else {
-      const message: BatchMessage = { seq, bytes, count };
-      thread.postMessage(message);
+      // An exact-size copy moves to the thread (transferred, not cloned again); the batch itself
+      // stays here until the thread answers.
+      const bytes = new Uint8Array(batch.bytes);
+      const message: BatchMessage = { seq, bytes, count: batch.count };
+      thread.postMessage(message, [bytes.buffer]);
     }
     return this.last;
   }
@@ -165,7 +167,12 @@ export class RequestLog {
     let results: Float64Array = new Float64Array(0);
     let errors: Array<Error | string> = [];
     try {
-      ({ results, errors } = writeBatch(this.requestsDir, sent.bytes, sent.count, this.options.bodies));
+      ({ results, errors } = writeBatch(
+        this.requestsDir,
+        sent.batch.bytes,
+        sent.batch.count,
+        this.options.bodies,
+      ));
     } catch (error) {
       errors = [error as Error];
     }
@@ -194,6 +201,8 @@ export class RequestLog {
         }
       }
     }
+    sent.batch.reset();
+    if (this.spare.length < 2) this.spare.push(sent.batch);
     sent.done();
   }
 }

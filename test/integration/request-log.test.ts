@@ -92,6 +92,8 @@ describe('the request log', () => {
   }
 
   it('holds one line per non-stream chat, with every field of SPEC §8', async () => {
+    // Written by the log writer thread (the build's; npm test builds first), as in production.
+    expect(gw.gateway.runtime.requestLog.mode).toBe('thread');
     const before = Date.now();
     const linesBefore = rawLines(logDir).length;
     const body = {
