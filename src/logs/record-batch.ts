@@ -27,7 +27,8 @@ const HAS_PRICE = 1;
 const HAS_COST = 2;
 
 export class RecordBatch {
-  private readonly out = new ByteBuffer();
+  /** Shared memory: the writer thread reads the batch in place (see byte-buffer.ts). */
+  private readonly out = new ByteBuffer(256 * 1024, true);
   count = 0;
 
   /** The packed records so far (a view, valid until the next add or reset). */

@@ -119,11 +119,10 @@ export class RequestLog {
     if (thread === undefined) {
       this.writeInline(seq);
     } else {
-      // An exact-size copy moves to the thread (transferred, not cloned again); the batch itself
-      // stays here until the thread answers.
-      const bytes = new Uint8Array(batch.bytes);
-      const message: BatchMessage = { seq, bytes, count: batch.count };
-      thread.postMessage(message, [bytes.buffer]);
+      // The batch is shared memory: the thread reads it in place, and it is neither written nor
+      // reused here until the thread has answered for it.
+      const message: BatchMessage = { seq, bytes: batch.bytes, count: batch.count };
+      thread.postMessage(message);
     }
     return this.last;
   }
