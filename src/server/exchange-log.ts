@@ -9,6 +9,18 @@ function header(ctx: ExchangeContext, name: string): string | null {
   return typeof value === 'string' ? value.slice(0, 256) : null;
 }
 
+// Many exchanges end in the same millisecond under load: the ISO time is formatted once per ms.
+let isoMs = 0;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: number): void {
   if (ctx.logged) return;
   ctx.logged = true;
@@ -17,7 +29,7 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
     base: {
       id: ctx.id,
       client_request_id: ctx.clientRequestId ?? null,
-      time: new Date().toISOString(),
+      time: isoNow(),
       server_id: runtime.identity.server_id,
       endpoint: ctx.endpoint,
       method: ctx.method,

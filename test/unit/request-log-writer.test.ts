@@ -206,6 +206,23 @@ describe('the request log writer', () => {
     expect(accounted[1]?.tokens?.totalTokens).toBe(15);
   });
 
+  it('grows a batch for large records and sends a batch past 4 MB without waiting for the timer', async () => {
+    const dir = tempDir();
+    const log = new RequestLog({ dir, bodies: true, threadScript: script, flushDelayMs: 60_000 });
+    const content = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 5; i++) {
+      log.add(pending(`big-${i}`, { responseBytes: Buffer.from(JSON.stringify({ content, usage: USAGE })) }));
+    }
+    // Five 1 MB records: the first four fill the batch past 4 MB and leave at once; no flush() here.
+    const deadline = Date.now() + 5_000;
+    while (readLines(dir).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(readLines(dir).map((line) => line.id)).toEqual(['big-0', 'big-1', 'big-2', 'big-3']);
+    await log.close();
+    const lines = readLines(dir);
+    expect(lines.map((line) => line.id)).toEqual(['big-0', 'big-1', 'big-2', 'big-3', 'big-4']);
+    for (const line of lines) expect((line.response as { content: string }).content).toBe(content);
+  });
+
   it('reports a record that cannot be packed and writes the others', async () => {
     const dir = tempDir();
     const errors: unknown[] = [];
