@@ -15,6 +15,7 @@
 //   response   u8 kind (0 none, 1 JSON answer, 2 SSE stream) + u32 length + bytes
 import type { Price } from '../config/types.js';
 import { ByteBuffer } from './byte-buffer.js';
+import { recordHead } from './record-head.js';
 import type { PendingRecord } from './request-record.js';
 
 export const BODY_NONE = 0;
@@ -69,7 +70,7 @@ export class RecordBatch {
       out.f64(price.completion1k);
     }
     if (cost !== undefined) out.f64(cost);
-    out.sizedText(JSON.stringify(base).slice(0, -1));
+    out.sizedText(recordHead(base));
     out.sizedText(pending.error === null || pending.error === undefined ? '' : JSON.stringify(pending.error));
     if (pending.rawRequest !== undefined) {
       out.byte(REQUEST_JSON);

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { recordHead } from '../../src/logs/record-head.js';
 import { logWriterScript, RequestLog } from '../../src/logs/request-log.js';
 import type { AccountingMeta, PendingRecord } from '../../src/logs/request-record.js';
 import type { TokenUsage } from '../../src/usage/pricing.js';
@@ -136,6 +137,46 @@ describe('the request log writer', () => {
     expect(script, 'npm test builds dist/ first').toBeDefined();
   });
 
+  it("writes a record's first fields exactly as JSON.stringify would", () => {
+    const plain = pending('r-1').base;
+    const tricky = {
+      ...plain,
+      client_request_id: 'abc.1',
+      user_agent: 'ua "q" \\ \n \u0001 \u2028 é 🚀',
+      dialog_id: '\ud800 lone surrogate',
+      client_key_hash: null,
+      model_requested: null,
+      model_mapped: null,
+      provider: null,
+      key_id: null,
+      latency_ms: Number.NaN,
+      ttfb_ms: null,
+      overhead_ms: Number.POSITIVE_INFINITY,
+      stream: true,
+      attempts: [
+        {
+          provider: 'a',
+          model: 'm',
+          key_id: 'k1',
+          status: 500,
+          outcome: 'status' as const,
+          error: 'boom "x"\n',
+          duration_ms: 1.25,
+        },
+        {
+          provider: 'b',
+          model: 'm2',
+          key_id: 'k2',
+          status: null,
+          outcome: 'timeout' as const,
+          duration_ms: 0,
+        },
+        { provider: 'c', model: 'm3', key_id: 'k3', status: 200, outcome: 'ok' as const, duration_ms: 3.5 },
+      ],
+    };
+    for (const base of [plain, tricky]) expect(`${recordHead(base)}}`).toBe(JSON.stringify(base));
+  });
+
   it('writes every kind of record the same in the writer thread and in this thread', async () => {
     const threaded = await writeAll(script);
     const inline = await writeAll(undefined);
@@ -227,8 +268,9 @@ describe('the request log writer', () => {
     const dir = tempDir();
     const errors: unknown[] = [];
     const log = new RequestLog({ dir, bodies: true, threadScript: script, onError: (e) => errors.push(e) });
-    const bad = pending('r-bad');
-    (bad.base as unknown as Record<string, unknown>).latency_ms = 10n; // JSON.stringify throws on a BigInt
+    const circular: Record<string, unknown> = { message: 'x' };
+    circular.self = circular; // JSON.stringify throws on it
+    const bad = pending('r-bad', { error: circular });
     log.add(pending('r-1'));
     log.add(bad);
     log.add(pending('r-2'));
