@@ -32,13 +32,17 @@ export function relayStream(
   // plus chunked-encoding framing for each, which measured as a large share of a stream's cost.
   let pending: Buffer[] = [];
   let full = false;
-  const flush = () => {
-    if (pending.length === 0 || res.destroyed) {
-      pending = [];
-      return;
-    }
+  /** This tick's chunks as one buffer, kept for the log (one per write, not one per event). */
+  const take = (): Buffer | undefined => {
+    if (pending.length === 0) return undefined;
     const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
+    chunks.push(out);
+    return out;
+  };
+  const flush = () => {
+    const out = take();
+    if (out === undefined || res.destroyed) return;
     if (!res.write(out)) {
       // Back-pressure: hold the upstream until the client drains.
       full = true;
@@ -47,14 +51,13 @@ export function relayStream(
   };
   /** The last chunks and the end of the body in one write (not a write, then the end's own). */
   const endWith = () => {
-    if (pending.length === 0 || res.destroyed) res.end();
-    else res.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending));
-    pending = [];
+    const out = take();
+    if (out === undefined || res.destroyed) res.end();
+    else res.end(out);
   };
   /** Queues a chunk for this tick's write; false while the client's buffer is full. */
   const emit = (chunk: Buffer | undefined): boolean => {
     if (chunk === undefined || chunk.length === 0 || res.destroyed) return !full;
-    chunks.push(chunk);
     if (pending.length === 0) process.nextTick(flush);
     pending.push(chunk);
     return !full;
