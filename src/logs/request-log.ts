@@ -10,7 +10,7 @@
 //
 // Without the compiled thread script (running from TypeScript sources) or after the thread died,
 // batches are written in this thread instead, by the same code.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -41,14 +41,25 @@ const EAGER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The compiled thread script next to this module. Run from TypeScript sources (the tests), the
- * build's copy is used when there is one; `npm test` builds first.
+ * build's copy is used when it is at least as new as the sources it is built from (`npm test`
+ * builds first); a stale or missing build means writing in this thread.
  */
 export function logWriterScript(): URL | undefined {
   const here = import.meta.url;
-  const url = here.endsWith('.ts')
-    ? new URL('../../dist/logs/log-writer-thread.js', here)
-    : new URL('./log-writer-thread.js', here);
-  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+  if (!here.endsWith('.ts')) {
+    const url = new URL('./log-writer-thread.js', here);
+    return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+  }
+  const built = new URL('../../dist/logs/log-writer-thread.js', here);
+  if (!existsSync(fileURLToPath(built))) return undefined;
+  const builtAt = statSync(fileURLToPath(built)).mtimeMs;
+  for (const dir of ['./', '../streaming/', '../usage/']) {
+    const folder = fileURLToPath(new URL(dir, here));
+    for (const name of readdirSync(folder)) {
+      if (name.endsWith('.ts') && statSync(join(folder, name)).mtimeMs > builtAt) return undefined;
+    }
+  }
+  return built;
 }
 
 interface Sent {
