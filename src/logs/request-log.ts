@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { RESULT_FIELDS, writeBatch } from './jsonl-writer.js';
 import type { BatchMessage, DoneMessage, WriterSetup } from './log-writer-thread.js';
@@ -35,6 +36,15 @@ export interface RequestLogOptions {
   /** The writer thread's script; undefined: write in this thread. Default: the compiled one. */
   threadScript?: URL | undefined;
 }
+
+/**
+ * The writer makes plenty of short-lived garbage (a decoded stream, parsed chunks, strings per
+ * record), and a new thread's heap starts with a small young generation: it was scavenged about
+ * four times as often as with 8 MB (GC 4.6 → 1.3 µs per stream record, measured with
+ * --trace-gc). V8 reads the flag when an isolate's heap is set up, so it applies to threads
+ * started after it is set, not to the main thread's heap, which is already there.
+ */
+const WRITER_YOUNG_GENERATION = '--min-semi-space-size=8';
 
 /** A batch this much larger goes out at once rather than waiting for the timer. */
 const EAGER_BYTES = 4 * 1024 * 1024;
@@ -150,6 +160,7 @@ export class RequestLog {
   private writerThread(): Worker | undefined {
     if (this.thread !== undefined || this.threadScript === undefined) return this.thread;
     const setup: WriterSetup = { requestsDir: this.requestsDir, bodies: this.options.bodies };
+    setFlagsFromString(WRITER_YOUNG_GENERATION);
     const thread = new Worker(this.threadScript, { workerData: setup });
     // Never what keeps the process alive: close() waits for the writes it needs.
     thread.unref();
