@@ -1,7 +1,7 @@
 // Finished exchanges packed into one byte buffer for the log writer thread. Packing copies the
 // bodies and the stream's chunks at once, so the request path's buffers die young instead of
-// waiting (and being promoted by the garbage collector) until the next flush; and a batch crosses
-// to the thread as bytes, with none of the per-object cost of cloning records.
+// waiting (and being promoted by the garbage collector) until the next flush; and the thread
+// reads a batch as bytes in shared memory, with none of the per-object cost of cloning records.
 //
 // Layout, per record (integers little-endian):
 //   day        10 bytes ASCII, YYYY-MM-DD (UTC), from the record's time
