@@ -4,37 +4,18 @@
 import { rmSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type ServeProcess, spawnServe } from '../support/cli.js';
+import { runCli, type ServeProcess, spawnServe, waitForHealth } from '../support/cli.js';
 import { type CatalogEntryJson, CatalogServer } from '../support/emulator/catalog-server.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { freePort } from '../support/free-port.js';
 import { makeTempDir, writeFiles } from '../support/gateway.js';
+import { SEED_001_MODELS } from '../support/seeds.js';
 
 const TOKEN = 'c001-oauth-token';
 
 // The seed's example list, plus the image family it documents.
 const SEED_MODELS: CatalogEntryJson[] = [
-  {
-    model_version: 'gpt-4o-audio-preview-2024-10-01',
-    model_family: 'gpt-4',
-    handle: '/openai/v1/chat/completions',
-    prompt_price_1k: 0.0025,
-    completion_price_1k: 0.01,
-  },
-  {
-    model_version: 'accounts/fireworks/models/llama-v3p1-405b-instruct',
-    model_family: 'fireworks',
-    handle: '/fireworks/chat/completions',
-    prompt_price_1k: 0.003,
-    completion_price_1k: 0.003,
-  },
-  {
-    model_version: 'claude-3-7-sonnet-20250219',
-    model_family: 'claude-3',
-    handle: '/anthropic/v1/messages',
-    prompt_price_1k: 0.003,
-    completion_price_1k: 0.015,
-  },
+  ...SEED_001_MODELS,
   {
     model_version: 'dall-e-3',
     model_family: 'dall-e-3',
@@ -43,20 +24,6 @@ const SEED_MODELS: CatalogEntryJson[] = [
     completion_price_1k: 0,
   },
 ];
-
-async function waitForHealth(url: string, server: ServeProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`serve exited: ${server.stderr()}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the gateway did not come up; stderr: ${server.stderr()}`);
-}
 
 describe('C001: MODEL_LIST_URL and MODEL_LIST_AUTH_TOKEN in .env, LOG_LEVEL=NONE', () => {
   let upstream: ProviderEmulator;
@@ -80,7 +47,7 @@ describe('C001: MODEL_LIST_URL and MODEL_LIST_AUTH_TOKEN in .env, LOG_LEVEL=NONE
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     server = spawnServe(['--port', String(port)], { cwd: dir });
-    await waitForHealth(url, server);
+    await waitForHealth(server, url);
     // Seed 001 has no client keys: the gateway is open on loopback, so any key is accepted.
     client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });

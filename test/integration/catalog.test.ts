@@ -7,31 +7,12 @@ import type { CatalogHealth } from '../../src/catalog/catalog.js';
 import { type CatalogEntryJson, CatalogServer } from '../support/emulator/catalog-server.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { SEED_001_MODELS } from '../support/seeds.js';
 
 const TOKEN = 'catalog-oauth-secret-0001';
 
 const MODELS: CatalogEntryJson[] = [
-  {
-    model_version: 'gpt-4o-audio-preview-2024-10-01',
-    model_family: 'gpt-4',
-    handle: '/openai/v1/chat/completions',
-    prompt_price_1k: 0.0025,
-    completion_price_1k: 0.01,
-  },
-  {
-    model_version: 'accounts/fireworks/models/llama-v3p1-405b-instruct',
-    model_family: 'fireworks',
-    handle: '/fireworks/chat/completions',
-    prompt_price_1k: 0.003,
-    completion_price_1k: 0.003,
-  },
-  {
-    model_version: 'claude-3-7-sonnet-20250219',
-    model_family: 'claude-3',
-    handle: '/anthropic/v1/messages',
-    prompt_price_1k: 0.003,
-    completion_price_1k: 0.015,
-  },
+  ...SEED_001_MODELS,
   {
     model_version: 'gemini-1.5-pro',
     model_family: 'gemini',

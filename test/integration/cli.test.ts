@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type ServeProcess, spawnServe } from '../support/cli.js';
+import { runCli, type ServeProcess, spawnServe, waitForHealth } from '../support/cli.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { freePort } from '../support/free-port.js';
 import { makeTempDir, readRequestLog, writeFiles } from '../support/gateway.js';
@@ -149,14 +149,7 @@ describe('ai-proxy CLI', () => {
       env: { LOG_LEVEL: 'info' },
     });
     servers.push(server);
-    for (let i = 0; i < 50; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForHealth(server, `http://127.0.0.1:${port}`);
     const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', maxRetries: 0 });
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
     await server.stop('SIGTERM');

@@ -117,3 +117,18 @@ export function spawnServe(
     },
   };
 }
+
+/** Waits until GET /health answers: for a server that prints nothing (LOG_LEVEL=none). */
+export async function waitForHealth(server: ServeProcess, url: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`serve exited: ${server.stderr()}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the gateway did not come up; stderr: ${server.stderr()}`);
+}
