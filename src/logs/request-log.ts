@@ -10,11 +10,10 @@
 //
 // Without the compiled thread script (running from TypeScript sources) or after the thread died,
 // batches are written in this thread instead, by the same code.
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { compiledWorker } from '../compiled-worker.js';
 import { RESULT_FIELDS, writeBatch } from './jsonl-writer.js';
 import type { BatchMessage, DoneMessage, WriterSetup } from './log-writer-thread.js';
 import { RecordBatch } from './record-batch.js';
@@ -49,27 +48,9 @@ const WRITER_YOUNG_GENERATION = '--min-semi-space-size=8';
 /** A batch this much larger goes out at once rather than waiting for the timer. */
 const EAGER_BYTES = 4 * 1024 * 1024;
 
-/**
- * The compiled thread script next to this module. Run from TypeScript sources (the tests), the
- * build's copy is used when it is at least as new as the sources it is built from (`npm test`
- * builds first); a stale or missing build means writing in this thread.
- */
+/** The compiled thread script; from sources (the tests), the build's when it is fresh. */
 export function logWriterScript(): URL | undefined {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) {
-    const url = new URL('./log-writer-thread.js', here);
-    return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
-  }
-  const built = new URL('../../dist/logs/log-writer-thread.js', here);
-  if (!existsSync(fileURLToPath(built))) return undefined;
-  const builtAt = statSync(fileURLToPath(built)).mtimeMs;
-  for (const dir of ['./', '../streaming/', '../usage/']) {
-    const folder = fileURLToPath(new URL(dir, here));
-    for (const name of readdirSync(folder)) {
-      if (name.endsWith('.ts') && statSync(join(folder, name)).mtimeMs > builtAt) return undefined;
-    }
-  }
-  return built;
+  return compiledWorker(import.meta.url, './log-writer-thread.js', 'build-when-fresh');
 }
 
 interface Sent {

@@ -3,9 +3,8 @@
 // serves requests. Run from TypeScript sources (tests) there is no compiled worker, and the loop
 // runs in this thread instead, in 64 KB slices with a yield after each. stop() waits for the last
 // pass (after the request log's final flush), so a graceful stop stores every record.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorker } from '../compiled-worker.js';
 import type { LogDbConfig } from '../config/types.js';
 import type { IngestLoop, LoopOptions, PassSummary } from './ingest-loop.js';
 import type { LoopReport, LoopRequest } from './ingest-loop-worker.js';
@@ -22,8 +21,7 @@ export interface BackgroundIngestOptions {
 }
 
 function workerScript(): URL | undefined {
-  const url = new URL('./ingest-loop-worker.js', import.meta.url);
-  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+  return compiledWorker(import.meta.url, './ingest-loop-worker.js');
 }
 
 export class BackgroundIngest {

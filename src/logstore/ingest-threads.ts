@@ -1,7 +1,6 @@
 // LOGDB_IMPORT_PARALLELISM > 1: ingest in worker threads (ingest-worker.ts runs ingestFiles).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorker } from '../compiled-worker.js';
 import { emptyResult, type IngestOptions, type IngestResult } from './ingest.js';
 import { IngestError, type SourceFile } from './ingest-sources.js';
 import { partitionPath } from './partitions.js';
@@ -9,8 +8,7 @@ import { silentProgress } from './progress.js';
 
 /** The compiled worker next to this module; absent when running from TypeScript sources. */
 export function workerScript(): URL | undefined {
-  const url = new URL('./ingest-worker.js', import.meta.url);
-  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+  return compiledWorker(import.meta.url, './ingest-worker.js');
 }
 
 export interface WorkerJob {
