@@ -30,6 +30,17 @@ function readLines(dir: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+function completeLineCount(dir: string): number {
+  const requests = join(dir, 'requests');
+  if (!existsSync(requests)) return 0;
+  let count = 0;
+  for (const name of readdirSync(requests)) {
+    const text = readFileSync(join(requests, name), 'utf8');
+    count += text.split('\n').length - 1;
+  }
+  return count;
+}
+
 function pending(
   id: string,
   overrides: Partial<PendingRecord> = {},
@@ -256,7 +267,8 @@ describe('the request log writer', () => {
     }
     // Five 1 MB records: the first four fill the batch past 4 MB and leave at once; no flush() here.
     const deadline = Date.now() + 5_000;
-    while (readLines(dir).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The thread may be mid-append while this polls: count only lines that are complete.
+    while (completeLineCount(dir) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(readLines(dir).map((line) => line.id)).toEqual(['big-0', 'big-1', 'big-2', 'big-3']);
     await log.close();
     const lines = readLines(dir);
