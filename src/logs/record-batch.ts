@@ -4,18 +4,17 @@
 // reads a batch as bytes in shared memory, with none of the per-object cost of cloning records.
 //
 // Layout, per record (integers little-endian):
-//   day        10 bytes ASCII, YYYY-MM-DD (UTC), from the record's time
 //   flags      u8: 1 price follows, 2 cost follows
 //   price      f64 prompt per 1k, f64 completion per 1k          (flag 1)
 //   cost       f64                                                (flag 2)
-//   head       u32 length + UTF-8: the record's fields up to `attempts`, as a JSON object without
-//              its closing brace
+//   head       the record's fields up to `attempts` as values, strings that repeat the batch's
+//              previous record written as one byte (record-head.ts)
 //   error      u32 length + UTF-8 JSON; length 0 means none
 //   request    u8 kind (0 none, 1 JSON text, 2 text that was not JSON) + u32 length + bytes
 //   response   u8 kind (0 none, 1 JSON answer, 2 SSE stream) + u32 length + bytes
 import type { Price } from '../config/types.js';
 import { ByteBuffer } from './byte-buffer.js';
-import { recordHead } from './record-head.js';
+import { HeadPacker, HeadReader } from './record-head.js';
 import type { PendingRecord } from './request-record.js';
 
 export const BODY_NONE = 0;
@@ -30,6 +29,7 @@ const HAS_COST = 2;
 export class RecordBatch {
   /** Shared memory: the writer thread reads the batch in place (see byte-buffer.ts). */
   private readonly out = new ByteBuffer(256 * 1024, true);
+  private readonly heads = new HeadPacker();
   count = 0;
 
   /** The packed records so far (a view, valid until the next add or reset). */
@@ -43,6 +43,7 @@ export class RecordBatch {
 
   reset(): void {
     this.out.reset();
+    this.heads.reset();
     this.count = 0;
   }
 
@@ -54,6 +55,8 @@ export class RecordBatch {
       this.count += 1;
     } catch (error) {
       this.out.truncate(start);
+      // Its head may have been half written: the next record repeats nothing.
+      this.heads.reset();
       throw error;
     }
   }
@@ -61,7 +64,6 @@ export class RecordBatch {
   private pack(pending: PendingRecord): void {
     const { base } = pending;
     const out = this.out;
-    out.text(base.time.slice(0, 10));
     const price: Price | undefined = pending.price;
     const cost = pending.cost;
     out.byte((price === undefined ? 0 : HAS_PRICE) | (cost === undefined ? 0 : HAS_COST));
@@ -70,7 +72,7 @@ export class RecordBatch {
       out.f64(price.completion1k);
     }
     if (cost !== undefined) out.f64(cost);
-    out.sizedText(recordHead(base));
+    this.heads.pack(out, base);
     out.sizedText(pending.error === null || pending.error === undefined ? '' : JSON.stringify(pending.error));
     if (pending.rawRequest !== undefined) {
       out.byte(REQUEST_JSON);
@@ -96,11 +98,12 @@ export class RecordBatch {
 }
 
 export interface PackedRecord {
+  /** YYYY-MM-DD (UTC), from the record's time: the file it goes to. */
   day: string;
   price: Price | undefined;
   cost: number | undefined;
-  /** UTF-8 JSON of the record's first fields, without the closing brace. */
-  head: Buffer;
+  /** JSON of the record's first fields, without the closing brace. */
+  head: string;
   /** JSON text of the error, or undefined. */
   error: string | undefined;
   requestKind: number;
@@ -119,10 +122,10 @@ export function* unpackRecords(bytes: Uint8Array, count: number): Generator<Pack
     at += 4 + length;
     return value;
   };
+  const heads = new HeadReader(buf);
   for (let i = 0; i < count; i++) {
-    const day = buf.toString('latin1', at, at + 10);
-    const flags = buf[at + 10]!;
-    at += 11;
+    const flags = buf[at]!;
+    at += 1;
     let price: Price | undefined;
     let cost: number | undefined;
     if ((flags & HAS_PRICE) !== 0) {
@@ -133,14 +136,16 @@ export function* unpackRecords(bytes: Uint8Array, count: number): Generator<Pack
       cost = buf.readDoubleLE(at);
       at += 8;
     }
-    const head = sized();
+    heads.at = at;
+    const head = heads.read();
+    at = heads.at;
     const error = sized();
     const requestKind = buf[at++]!;
     const request = sized();
     const responseKind = buf[at++]!;
     const response = sized();
     yield {
-      day,
+      day: heads.time.slice(0, 10),
       price,
       cost,
       head,

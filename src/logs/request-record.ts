@@ -142,7 +142,7 @@ export function writeRecordLine(
   let cost: number | null = record.cost ?? null;
   if (cost === null && record.price !== undefined && tokens !== undefined)
     cost = costOf(record.price, tokens);
-  out.bytesOf(record.head);
+  out.text(record.head);
   out.text(
     `,"cost":${cost !== null && Number.isFinite(cost) ? String(cost) : 'null'},"usage":${JSON.stringify(usage) ?? 'null'},"error":${errorJson}`,
   );

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordHead } from '../../src/logs/record-head.js';
+import { ByteBuffer } from '../../src/logs/byte-buffer.js';
+import { HeadPacker, HeadReader, type RecordBase } from '../../src/logs/record-head.js';
 import { logWriterScript, RequestLog } from '../../src/logs/request-log.js';
 import type { AccountingMeta, PendingRecord } from '../../src/logs/request-record.js';
 import type { TokenUsage } from '../../src/usage/pricing.js';
@@ -141,6 +142,17 @@ async function writeAll(threadScript: URL | undefined, bodies = true) {
   return { dir, lines: readLines(dir), accounted, errors, mode };
 }
 
+/** Packs the heads into one batch and reads them back, each closed as a JSON object. */
+function roundTrip(bases: readonly RecordBase[]): string[] {
+  const packer = new HeadPacker();
+  const out = new ByteBuffer(1024);
+  for (const base of bases) packer.pack(out, base);
+  const reader = new HeadReader(out.bytes);
+  const heads = bases.map(() => `${reader.read()}}`);
+  expect(reader.at).toBe(out.length);
+  return heads;
+}
+
 const script = logWriterScript();
 
 describe('the request log writer', () => {
@@ -185,7 +197,73 @@ describe('the request log writer', () => {
         { provider: 'c', model: 'm3', key_id: 'k3', status: 200, outcome: 'ok' as const, duration_ms: 3.5 },
       ],
     };
-    for (const base of [plain, tricky]) expect(`${recordHead(base)}}`).toBe(JSON.stringify(base));
+    // Repeats (one byte per field), a null between equal values, and back.
+    const sequence = [plain, tricky, tricky, plain, { ...tricky, user_agent: null }, tricky, plain];
+    expect(roundTrip(sequence)).toEqual(sequence.map((base) => JSON.stringify(base)));
+  });
+
+  it('packs heads that repeat, change and vanish in any order as JSON.stringify would write them', () => {
+    // A small pseudo-random walk over a few values per field (null and lone surrogates included),
+    // with up to six attempts: more than the packer keeps per slot.
+    let seed = 7;
+    const pick = <T>(values: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return values[seed % values.length]!;
+    };
+    const strings = ['a', 'b', 'é 🚀', '"q"\\n', '\udc00x'] as const;
+    const maybe = [...strings, null] as const;
+    const numbers = [0, 1.5, -2, 1e21, Number.NaN, Number.POSITIVE_INFINITY, null] as const;
+    const bases: RecordBase[] = [];
+    for (let i = 0; i < 400; i++) {
+      const attempts = Array.from({ length: pick([0, 1, 2, 6]) }, () => {
+        const error = pick([undefined, 'boom', '\\n"x"']);
+        return {
+          provider: pick(strings),
+          model: pick(strings),
+          key_id: pick(strings),
+          status: pick([200, 429, null]),
+          outcome: pick(['ok', 'status', 'timeout'] as const),
+          ...(error === undefined ? {} : { error }),
+          duration_ms: pick([0, 3.25]),
+        };
+      });
+      bases.push({
+        id: `r-${i}`,
+        client_request_id: pick(maybe),
+        time: pick(['2026-11-23T10:00:00.000Z', '2026-11-23T10:00:00.001Z']),
+        server_id: pick(strings),
+        endpoint: pick(strings),
+        method: pick(['POST', 'GET']),
+        client_key_hash: pick(maybe),
+        client_ip: pick(strings),
+        user_agent: pick(maybe),
+        dialog_id: pick(maybe),
+        model_requested: pick(maybe),
+        model_mapped: pick(maybe),
+        provider: pick(maybe),
+        key_id: pick(maybe),
+        status: pick([200, 502]),
+        latency_ms: pick(numbers) as number,
+        ttfb_ms: pick(numbers),
+        overhead_ms: pick(numbers),
+        stream: pick([true, false]),
+        attempts,
+      });
+    }
+    expect(roundTrip(bases)).toEqual(bases.map((base) => JSON.stringify(base)));
+  });
+
+  it('starts a batch afresh: a packer reset forgets what it would repeat', () => {
+    const base = pending('r-1').base;
+    const packer = new HeadPacker();
+    const first = new ByteBuffer(1024);
+    packer.pack(first, base);
+    packer.reset();
+    const second = new ByteBuffer(1024);
+    packer.pack(second, base);
+    // Written whole again, so a reader that starts with this batch can read it.
+    expect(second.length).toBe(first.length);
+    expect(`${new HeadReader(second.bytes).read()}}`).toBe(JSON.stringify(base));
   });
 
   it('writes every kind of record the same in the writer thread and in this thread', async () => {
