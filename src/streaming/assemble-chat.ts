@@ -128,6 +128,33 @@ function templateOf(
   return { prefix: payload.slice(0, start), suffix: payload.slice(end), acc };
 }
 
+const CHOICES_KEY = '"choices":';
+
+/**
+ * The text of a chunk up to its top-level `"choices":` key, when other keys come first (OpenAI:
+ * id, object, created, model, system_fingerprint). Later chunks repeat those keys as they are, so
+ * a payload that starts with this text is parsed from `"choices":` on: only choices, usage and
+ * error are read from chunks after the first.
+ */
+function sharedHeadOf(payload: string): string | undefined {
+  const at = payload.indexOf(CHOICES_KEY);
+  // Preceded by a comma: a key after others. Whether it is a top-level one is settled by the parse
+  // of what follows it: `{` + the rest is one JSON object only if it closes one level, the top.
+  return at > 1 && payload.charCodeAt(at - 1) === 44 /* , */ ? payload.slice(0, at) : undefined;
+}
+
+/** A chunk parsed whole, or from its choices on when it repeats the first chunk's head. */
+function parseChunk(payload: string, sharedHead: string | undefined): unknown {
+  if (sharedHead !== undefined && payload.slice(0, sharedHead.length) === sharedHead) {
+    try {
+      return JSON.parse(`{${payload.slice(sharedHead.length)}`);
+    } catch {
+      // not one object from there: parsed whole below
+    }
+  }
+  return JSON.parse(payload);
+}
+
 /** The content of a payload that fits the template, else undefined. */
 function templateContent(template: ContentTemplate, payload: string): string | undefined {
   const { prefix, suffix } = template;
@@ -179,6 +206,7 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
   let error: unknown;
   let done = false;
   let template: ContentTemplate | undefined;
+  let sharedHead: string | undefined;
 
   for (const data of dataPayloads(whole.toString('utf8'))) {
     if (data === '[DONE]') {
@@ -194,7 +222,7 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
     }
     let chunk: Record<string, unknown> | undefined;
     try {
-      chunk = asRecord(JSON.parse(data));
+      chunk = asRecord(parseChunk(data, sharedHead));
     } catch {
       // a payload that is not JSON carries nothing to assemble
     }
@@ -203,7 +231,10 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
       error = chunk.error;
       continue;
     }
-    head ??= chunk;
+    if (head === undefined) {
+      head = chunk;
+      sharedHead = sharedHeadOf(data);
+    }
     if (chunk.usage !== undefined && chunk.usage !== null) usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) continue;
     let last: ChoiceAcc | undefined;

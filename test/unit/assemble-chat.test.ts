@@ -279,4 +279,39 @@ describe('assembleChatStream', () => {
     });
     expect(result.usage).toEqual({ prompt_tokens: 1, completion_tokens: 4, total_tokens: 5 });
   });
+
+  it("reads chunks that repeat the first one's head from their choices on, and any other chunk whole", () => {
+    const usage = { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 };
+    const sse = [
+      // The first chunk: its text up to "choices": is the head later chunks are compared with.
+      chunk([delta({ role: 'assistant', content: '', refusal: null })], { usage: null }),
+      chunk([delta({ content: 'one', refusal: 'r1' })], { usage: null }),
+      // Another head (a different id): parsed whole; the completion keeps the first chunk's id.
+      event({ ...HEAD, id: 'chatcmpl-other', choices: [delta({ content: ' two' })], usage: null }),
+      // A key called "choices" nested before the real one: the head does not match, parsed whole.
+      event({ ...HEAD, meta: { a: 1, choices: 'x' }, choices: [delta({ content: ' three' })] }),
+      // The same head, then more after the choices: usage, and an error later on.
+      chunk([delta({}, 'stop')], { usage }),
+      chunk([], { usage: null, error: { message: 'late' } }),
+    ].join('');
+    const whole = assembleChatStream([Buffer.from(sse)]);
+    expect(whole.completion).toMatchObject({ id: 'chatcmpl-9', created: HEAD.created, model: 'gpt-4o' });
+    expect(choicesOf(whole)[0]).toEqual({
+      index: 0,
+      message: { role: 'assistant', content: 'one two three', refusal: 'r1' },
+      finish_reason: 'stop',
+    });
+    expect(whole.usage).toEqual(usage);
+    expect(whole.error).toEqual({ message: 'late' });
+    // A first chunk whose "choices" is nested in an earlier field: no shared head is taken from it.
+    const nested = [
+      event({ ...HEAD, meta: { a: 1, choices: 'x' }, choices: [delta({ content: 'a' })] }),
+      event({ ...HEAD, meta: { a: 1, choices: 'x' }, choices: [delta({ content: 'b' }, 'stop')] }),
+    ].join('');
+    expect(choicesOf(assembleChatStream([Buffer.from(nested)]))[0]).toEqual({
+      index: 0,
+      message: { role: 'assistant', content: 'ab' },
+      finish_reason: 'stop',
+    });
+  });
 });

@@ -63,13 +63,12 @@ export function relayStream(
     return !full;
   };
 
-  res.writeHead(committed.status, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
+  // The gateway's headers are this response's own object: completed in place, not copied.
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers.connection = 'keep-alive';
+  headers['x-accel-buffering'] = 'no';
+  res.writeHead(committed.status, headers);
   const first = committed.firstChunk ?? Buffer.alloc(0);
   emit(translator === undefined ? first : translator.push(first));
 
