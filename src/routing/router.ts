@@ -211,6 +211,8 @@ export class Router {
 }
 
 function dedupe(chain: Target[]): Target[] {
+  // Most chains are one target: nothing to compare, nothing to allocate.
+  if (chain.length < 2) return chain;
   const seen = new Set<string>();
   return chain.filter((target) => {
     const key = `${target.provider.name}\u0000${target.model}`;
