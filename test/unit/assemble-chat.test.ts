@@ -220,7 +220,8 @@ describe('assembleChatStream', () => {
     let seed = 7;
     const random = (n: number) => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
+      // The high bits: the low ones of this generator repeat with a short period.
+      return (seed >>> 16) % n;
     };
     for (let round = 0; round < 200; round++) {
       const choiceCount = 1 + random(2);

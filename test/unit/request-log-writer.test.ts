@@ -204,11 +204,12 @@ describe('the request log writer', () => {
 
   it('packs heads that repeat, change and vanish in any order as JSON.stringify would write them', () => {
     // A small pseudo-random walk over a few values per field (null and lone surrogates included),
-    // with up to six attempts: more than the packer keeps per slot.
+    // with up to six attempts (more than the packer keeps per slot), and runs of records alike.
     let seed = 7;
     const pick = <T>(values: readonly T[]): T => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      return values[seed % values.length]!;
+      // The high bits: the low ones of this generator repeat with a short period.
+      return values[(seed >>> 16) % values.length]!;
     };
     const strings = ['a', 'b', 'é 🚀', '"q"\\n', '\udc00x'] as const;
     const maybe = [...strings, null] as const;
@@ -249,6 +250,29 @@ describe('the request log writer', () => {
         stream: pick([true, false]),
         attempts,
       });
+      // Often the next exchange is like this one (same client, model, provider, key, attempts'
+      // strings), as under real traffic: the groups that repeat whole are packed as one byte.
+      const last = bases[bases.length - 1]!;
+      for (let copies = pick([0, 0, 1, 3]); copies > 0 && i < 399; copies--) {
+        i += 1;
+        const next: RecordBase = {
+          ...last,
+          id: `r-${i}`,
+          latency_ms: pick(numbers) as number,
+          attempts: last.attempts.map((attempt) => ({ ...attempt, duration_ms: pick([0, 1.5]) })),
+        };
+        // Or alike but for one string: a group that repeats all but one field is written whole.
+        const field = pick(['', '', 'server_id', 'client_ip', 'dialog_id', 'key_id', 'attempt'] as const);
+        if (field === 'attempt' && next.attempts.length > 0) {
+          const [first, ...rest] = next.attempts;
+          next.attempts = [{ ...first!, key_id: `${first!.key_id}+` }, ...rest];
+        } else if (field === 'server_id' || field === 'client_ip') {
+          next[field] = `${next[field]}+`;
+        } else if (field === 'dialog_id' || field === 'key_id') {
+          next[field] = next[field] === null ? 'set' : null;
+        }
+        bases.push(next);
+      }
     }
     expect(roundTrip(bases)).toEqual(bases.map((base) => JSON.stringify(base)));
   });
