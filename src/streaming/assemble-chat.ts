@@ -134,25 +134,82 @@ const CHOICES_KEY = '"choices":';
  * The text of a chunk up to its top-level `"choices":` key, when other keys come first (OpenAI:
  * id, object, created, model, system_fingerprint). Later chunks repeat those keys as they are, so
  * a payload that starts with this text is parsed from `"choices":` on: only choices, usage and
- * error are read from chunks after the first.
+ * error are read from chunks after the first. Not when the text names a usage or an error, which
+ * must be read from every chunk.
  */
 function sharedHeadOf(payload: string): string | undefined {
   const at = payload.indexOf(CHOICES_KEY);
   // Preceded by a comma: a key after others. Whether it is a top-level one is settled by the parse
   // of what follows it: `{` + the rest is one JSON object only if it closes one level, the top.
-  return at > 1 && payload.charCodeAt(at - 1) === 44 /* , */ ? payload.slice(0, at) : undefined;
+  if (at <= 1 || payload.charCodeAt(at - 1) !== 44 /* , */) return undefined;
+  const head = payload.slice(0, at);
+  return head.includes('"usage"') || head.includes('"error"') ? undefined : head;
+}
+
+/**
+ * Parsed tails (from `"choices":` on) of chunks that carry no text, tool call or usage: a role
+ * announcement, a finish reason. They are the same few texts in every stream of a provider, so
+ * each is parsed once, here in the writer thread, for all streams. Read, never changed.
+ */
+const structuralTails = new Map<string, Record<string, unknown>>();
+const STRUCTURAL_TAILS_MAX = 64;
+
+function isStructural(tail: Record<string, unknown>): boolean {
+  if ((tail.usage !== undefined && tail.usage !== null) || tail.error !== undefined) return false;
+  if (!Array.isArray(tail.choices)) return false;
+  for (const raw of tail.choices) {
+    const delta = asRecord(asRecord(raw)?.delta);
+    if (delta === undefined) continue;
+    if (typeof delta.content === 'string' && delta.content !== '') return false;
+    if (typeof delta.refusal === 'string' && delta.refusal !== '') return false;
+    if (delta.tool_calls !== undefined) return false;
+  }
+  return true;
+}
+
+/** `{` + a chunk's tail, parsed (once, for a structural one); throws when it is not one object. */
+function parseTail(tail: string): Record<string, unknown> | undefined {
+  const known = structuralTails.get(tail);
+  if (known !== undefined) return known;
+  const parsed = asRecord(JSON.parse(`{${tail}`));
+  if (parsed !== undefined && isStructural(parsed)) {
+    if (structuralTails.size >= STRUCTURAL_TAILS_MAX) structuralTails.clear();
+    structuralTails.set(tail, parsed);
+  }
+  return parsed;
 }
 
 /** A chunk parsed whole, or from its choices on when it repeats the first chunk's head. */
-function parseChunk(payload: string, sharedHead: string | undefined): unknown {
+function parseChunk(payload: string, sharedHead: string | undefined): Record<string, unknown> | undefined {
   if (sharedHead !== undefined && payload.slice(0, sharedHead.length) === sharedHead) {
     try {
-      return JSON.parse(`{${payload.slice(sharedHead.length)}`);
+      return parseTail(payload.slice(sharedHead.length));
     } catch {
       // not one object from there: parsed whole below
     }
   }
-  return JSON.parse(payload);
+  return asRecord(JSON.parse(payload));
+}
+
+/**
+ * The first chunk as its head (the fields before `"choices":`) and its tail, parsed apart so that a
+ * structural tail is parsed once for all streams; undefined when it does not split cleanly (then
+ * it is parsed whole).
+ */
+function splitFirst(
+  payload: string,
+  sharedHead: string,
+): { head: Record<string, unknown>; tail: Record<string, unknown> } | undefined {
+  try {
+    const head = asRecord(JSON.parse(`${sharedHead.slice(0, -1)}}`));
+    const tail = parseTail(payload.slice(sharedHead.length));
+    if (head === undefined || tail === undefined) return undefined;
+    // A key in both parts: which value stands is the whole text's business.
+    for (const key in tail) if (key in head) return undefined;
+    return { head, tail };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The content of a payload that fits the template, else undefined. */
@@ -221,8 +278,17 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
       }
     }
     let chunk: Record<string, unknown> | undefined;
+    let firstHead: Record<string, unknown> | undefined;
+    let firstShared: string | undefined;
     try {
-      chunk = asRecord(parseChunk(data, sharedHead));
+      if (head === undefined) {
+        firstShared = sharedHeadOf(data);
+        const split = firstShared === undefined ? undefined : splitFirst(data, firstShared);
+        firstHead = split?.head;
+        chunk = split === undefined ? asRecord(JSON.parse(data)) : split.tail;
+      } else {
+        chunk = parseChunk(data, sharedHead);
+      }
     } catch {
       // a payload that is not JSON carries nothing to assemble
     }
@@ -232,8 +298,8 @@ export function assembleChatStream(chunks: readonly Buffer[]): AssembledStream {
       continue;
     }
     if (head === undefined) {
-      head = chunk;
-      sharedHead = sharedHeadOf(data);
+      head = firstHead ?? chunk;
+      sharedHead = firstShared;
     }
     if (chunk.usage !== undefined && chunk.usage !== null) usage = chunk.usage;
     if (!Array.isArray(chunk.choices)) continue;

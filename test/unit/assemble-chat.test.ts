@@ -315,4 +315,37 @@ describe('assembleChatStream', () => {
       finish_reason: 'stop',
     });
   });
+
+  it('gives each stream its own message when their role and finish chunks are the same text', () => {
+    // Such chunks are parsed once for all streams; nothing of one stream may reach another.
+    const stream = (id: string, text: string, finish: string) =>
+      Buffer.from(
+        [
+          event({ ...HEAD, id, choices: [delta({ role: 'assistant', content: '' })], usage: null }),
+          event({ ...HEAD, id, choices: [delta({ content: text })], usage: null }),
+          event({ ...HEAD, id, choices: [delta({}, finish)], usage: null }),
+          'data: [DONE]\n\n',
+        ].join(''),
+      );
+    const runs = [
+      assembleChatStream([stream('a', 'first', 'stop')]),
+      assembleChatStream([stream('b', 'second', 'stop')]),
+      assembleChatStream([stream('c', 'third', 'length')]),
+      assembleChatStream([stream('a', 'first', 'stop')]),
+    ];
+    expect(runs.map((run) => [run.completion?.id, choicesOf(run)[0]])).toEqual([
+      ['a', { index: 0, message: { role: 'assistant', content: 'first' }, finish_reason: 'stop' }],
+      ['b', { index: 0, message: { role: 'assistant', content: 'second' }, finish_reason: 'stop' }],
+      ['c', { index: 0, message: { role: 'assistant', content: 'third' }, finish_reason: 'length' }],
+      ['a', { index: 0, message: { role: 'assistant', content: 'first' }, finish_reason: 'stop' }],
+    ]);
+  });
+
+  it('reads a first chunk that repeats a key after its choices as JSON does: the last one stands', () => {
+    const sse = [
+      `data: {"id":"early","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}],"id":"late"}\n\n`,
+      'data: [DONE]\n\n',
+    ].join('');
+    expect(assembleChatStream([Buffer.from(sse)]).completion?.id).toBe('late');
+  });
 });
