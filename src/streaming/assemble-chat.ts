@@ -151,8 +151,10 @@ function sharedHeadOf(payload: string): string | undefined {
  * announcement, a finish reason. They are the same few texts in every stream of a provider, so
  * each is parsed once, here in the writer thread, for all streams. Read, never changed.
  */
-const structuralTails = new Map<string, Record<string, unknown>>();
-const STRUCTURAL_TAILS_MAX = 64;
+const structuralTails: Array<{ text: string; parsed: Record<string, unknown> }> = [];
+/** A few: a provider's streams have one role and one or two finish tails. */
+const STRUCTURAL_TAILS_MAX = 8;
+let nextTailSlot = 0;
 
 function isStructural(tail: Record<string, unknown>): boolean {
   if ((tail.usage !== undefined && tail.usage !== null) || tail.error !== undefined) return false;
@@ -169,12 +171,15 @@ function isStructural(tail: Record<string, unknown>): boolean {
 
 /** `{` + a chunk's tail, parsed (once, for a structural one); throws when it is not one object. */
 function parseTail(tail: string): Record<string, unknown> | undefined {
-  const known = structuralTails.get(tail);
-  if (known !== undefined) return known;
+  // Compared in place, lengths first: hashing a fresh string for a Map lookup cost about as much
+  // as the parse it saved.
+  for (const known of structuralTails) {
+    if (known.text.length === tail.length && known.text === tail) return known.parsed;
+  }
   const parsed = asRecord(JSON.parse(`{${tail}`));
   if (parsed !== undefined && isStructural(parsed)) {
-    if (structuralTails.size >= STRUCTURAL_TAILS_MAX) structuralTails.clear();
-    structuralTails.set(tail, parsed);
+    structuralTails[nextTailSlot] = { text: tail, parsed };
+    nextTailSlot = (nextTailSlot + 1) % STRUCTURAL_TAILS_MAX;
   }
   return parsed;
 }
