@@ -142,23 +142,29 @@ export function writeRecordLine(
   let cost: number | null = record.cost ?? null;
   if (cost === null && record.price !== undefined && tokens !== undefined)
     cost = costOf(record.price, tokens);
-  out.text(record.head);
-  out.text(
-    `,"cost":${cost !== null && Number.isFinite(cost) ? String(cost) : 'null'},"usage":${JSON.stringify(usage) ?? 'null'},"error":${errorJson}`,
-  );
+  // Few writes, each a whole run of text: every Buffer#write has a fixed cost well above that of
+  // joining a few short strings first.
+  const fields = `${record.head},"cost":${cost !== null && Number.isFinite(cost) ? String(cost) : 'null'},"usage":${JSON.stringify(usage) ?? 'null'},"error":${errorJson}`;
   if (!includeBodies) {
-    out.text(',"request":null,"response":null}\n');
+    out.text(`${fields},"request":null,"response":null}\n`);
     return { tokens, cost };
   }
-  out.text(',"request":');
-  if (record.requestKind === REQUEST_JSON) jsonBytes(out, record.request);
-  else if (record.requestKind === REQUEST_TEXT) out.text(JSON.stringify(record.request.toString('utf8')));
-  else out.text('null');
-  out.text(',"response":');
-  if (completion !== undefined) out.text(JSON.stringify(completion));
-  else if (answerIsJson) jsonBytes(out, record.response);
-  else if (answerText !== undefined) out.text(JSON.stringify(answerText.slice(0, 10_000)));
-  else out.text('null');
-  out.text('}\n');
+  if (record.requestKind === REQUEST_JSON) {
+    out.text(`${fields},"request":`);
+    jsonBytes(out, record.request);
+  } else {
+    const request =
+      record.requestKind === REQUEST_TEXT ? JSON.stringify(record.request.toString('utf8')) : 'null';
+    out.text(`${fields},"request":${request}`);
+  }
+  if (completion !== undefined) out.text(`,"response":${JSON.stringify(completion)}}\n`);
+  else if (answerIsJson) {
+    out.text(',"response":');
+    jsonBytes(out, record.response);
+    out.text('}\n');
+  } else {
+    const response = answerText !== undefined ? JSON.stringify(answerText.slice(0, 10_000)) : 'null';
+    out.text(`,"response":${response}}\n`);
+  }
   return { tokens, cost };
 }
