@@ -30,7 +30,9 @@ export class ExchangeSignal {
 
   /** Calls `listener` once, when the signal fires. Only 'abort' is ever emitted. */
   on(event: 'abort', listener: AbortListener): this {
-    if (event === 'abort') (this.listeners ??= []).push(listener);
+    if (event !== 'abort') return this;
+    if (this.listeners === undefined) this.listeners = [listener];
+    else this.listeners.push(listener);
     return this;
   }
 
