@@ -40,10 +40,6 @@ export class ExchangeSignal {
     return this.on(event, listener);
   }
 
-  addListener(event: 'abort', listener: AbortListener): this {
-    return this.on(event, listener);
-  }
-
   off(event: 'abort', listener: AbortListener): this {
     const listeners = this.listeners;
     if (event !== 'abort' || listeners === undefined) return this;
