@@ -26,5 +26,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`ai-proxy models | head`) closes the pipe: that ends the output, it
+  // is not a crash to report. (The server's process log goes through pino's own stream.)
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   await buildProgram().parseAsync(argv);
 }

@@ -1,9 +1,10 @@
 // The CLI as users run it: the built bin in a fresh folder, with only the environment given.
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type ServeProcess, spawnServe, waitForHealth } from '../support/cli.js';
+import { BIN, runCli, type ServeProcess, spawnServe, waitForHealth } from '../support/cli.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { freePort } from '../support/free-port.js';
 import { makeTempDir, readRequestLog, writeFiles } from '../support/gateway.js';
@@ -96,6 +97,23 @@ describe('ai-proxy CLI', () => {
     const bad = await runCli(['config', 'check'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/config\.yml: retry\.max_attempts: .*expected number/);
+  });
+
+  it('stops quietly when the reader of its output goes away (ai-proxy … | head)', async () => {
+    const dir = folder({ '.env': 'OPENAI_API_KEY=sk-test\n' });
+    const child = spawn(process.execPath, [BIN, 'config', 'check'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    });
+    // The pipe is closed before the command writes anything.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 
   it('config check shows where key limits live, never a Redis password', async () => {
