@@ -8,11 +8,13 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { GatewayError } from '../errors.js';
+import { errorBody, GatewayError } from '../errors.js';
+import { canonicalTarget, isApiPath } from './canonical-path.js';
 import { ChatHandler, isChatRequest } from './chat-handler.js';
 import { presentedKey } from './client-auth.js';
 import { errorHandler, sendError, toGatewayError } from './error-handler.js';
 import { logExchange } from './exchange-log.js';
+import { checkJsonDepth } from './json-depth.js';
 import { contextFor } from './request-context.js';
 import { nextRequestId } from './request-id.js';
 import { registerChatRoute } from './routes/chat.js';
@@ -26,7 +28,22 @@ import { registerUsageRoute } from './routes/usage.js';
 import type { Runtime } from './runtime.js';
 
 function isApiRoute(request: FastifyRequest): boolean {
-  return request.url.startsWith('/v1/');
+  return isApiPath(request.url);
+}
+
+/** A target that is not in canonical form: refused before any route, auth or upstream sees it. */
+function refuseTarget(req: IncomingMessage, res: ServerResponse): void {
+  const body = errorBody(
+    'invalid_request',
+    'The request path is not in canonical form (a malformed or encoded separator, a doubled slash, or a "." or ".." segment); send the plain path, e.g. /v1/chat/completions.',
+  );
+  res.writeHead(400, {
+    'content-type': 'application/json',
+    connection: 'close',
+    'x-request-id': nextRequestId(),
+  });
+  res.end(JSON.stringify(body));
+  req.resume();
 }
 
 export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
@@ -37,6 +54,10 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     // (models, health, pages, docs, errors for other methods) is Fastify's.
     serverFactory: (fastifyHandler) =>
       createServer({ keepAliveTimeout: 72_000 }, (req: IncomingMessage, res: ServerResponse) => {
+        // Auth, the fast path and Fastify's router must all decide on the same path: settle it here.
+        const target = canonicalTarget(req.url ?? '');
+        if (target === undefined) return refuseTarget(req, res);
+        req.url = target;
         if (isChatRequest(req)) chat.handle(req, res);
         else fastifyHandler(req, res);
       }),
@@ -78,6 +99,13 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     if (/^\s*$/.test(text)) {
       ctx.unparsedBody = text;
       done(new GatewayError('invalid_request', 'The request body is empty; send a JSON object.'), undefined);
+      return;
+    }
+    // Too deep for the code after the parse: refused before it, kept as text for the log.
+    const tooDeep = checkJsonDepth(text);
+    if (tooDeep !== undefined) {
+      ctx.unparsedBody = text;
+      done(tooDeep, undefined);
       return;
     }
     let parsed: unknown;
