@@ -18,6 +18,7 @@ import {
   responseRequestId,
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
+import { checkJsonDepth } from './json-depth.js';
 import { nextRequestId } from './request-id.js';
 import { relayStream } from './routes/relay-stream.js';
 import type { Runtime } from './runtime.js';
@@ -211,6 +212,12 @@ export class ChatHandler {
   }
 
   private parse(ctx: ExchangeContext, text: string): ChatRequestBody {
+    // Too deep for the code after the parse: refused before it, kept as text for the log.
+    const tooDeep = checkJsonDepth(text);
+    if (tooDeep !== undefined) {
+      ctx.unparsedBody = text;
+      throw tooDeep;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
