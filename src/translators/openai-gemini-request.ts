@@ -124,6 +124,17 @@ function parseArguments(text: unknown, param: string): Json {
   return parsed;
 }
 
+/**
+ * The thoughtSignature a tool call carries back, where our answers put it (and Google's own
+ * OpenAI-compatible layer does): `extra_content.google.thought_signature`.
+ */
+function thoughtSignatureOf(call: unknown): string | undefined {
+  const extra = isRecord(call) ? call.extra_content : undefined;
+  const google = isRecord(extra) ? extra.google : undefined;
+  const signature = isRecord(google) ? google.thought_signature : undefined;
+  return typeof signature === 'string' && signature !== '' ? signature : undefined;
+}
+
 /** A tool result as Gemini wants it: always an object, the result under `output`. */
 function functionResponse(name: string, content: unknown): Json {
   const text = plainText(content);
@@ -176,12 +187,16 @@ function translateMessages(messages: unknown[]): Translated {
           if (fn === undefined || typeof fn.name !== 'string')
             throw invalid('A tool call needs function.name.', where);
           if (isRecord(call) && typeof call.id === 'string') callNames.set(call.id, fn.name);
-          parts.push({
+          const part: Json = {
             functionCall: {
               name: fn.name,
               args: parseArguments(fn.arguments, `${where}.function.arguments`),
             },
-          });
+          };
+          // Gemini 3 refuses a history whose function calls lost the signature it gave them.
+          const signature = thoughtSignatureOf(call);
+          if (signature !== undefined) part.thoughtSignature = signature;
+          parts.push(part);
         });
         if (isRecord(message.function_call) && typeof message.function_call.name === 'string') {
           const fn = message.function_call;

@@ -12,6 +12,11 @@ export interface OpenAIToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  /**
+   * Gemini 3's thoughtSignature of this call, where Google's own OpenAI-compatible layer puts it;
+   * the client sends it back with the call and the next request hands it to Gemini again.
+   */
+  extra_content?: { google: { thought_signature: string } };
 }
 
 const CONTENT_FILTER = new Set([
@@ -57,7 +62,7 @@ export function usageOf(metadata: unknown): OpenAIUsage | undefined {
 export interface ReadParts {
   /** Answer text; thought parts (reasoning) are left out. */
   text: string;
-  calls: Array<{ id: string | undefined; name: string; args: unknown }>;
+  calls: Array<{ id: string | undefined; name: string; args: unknown; signature: string | undefined }>;
 }
 
 export function readParts(candidate: Json): ReadParts {
@@ -74,25 +79,43 @@ export function readParts(candidate: Json): ReadParts {
         id: typeof call.id === 'string' ? call.id : undefined,
         name: call.name,
         args: call.args ?? {},
+        // A sibling of functionCall in the same part, not a field of it.
+        signature: typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined,
       });
     }
   }
   return { text, calls };
 }
 
-/** Gemini ids when it sends them, else `call_<n>`: the same answer always gets the same ids. */
-export function toolCallOf(call: ReadParts['calls'][number], n: number): OpenAIToolCall {
-  return {
-    id: call.id ?? `call_${n}`,
+/**
+ * What makes one answer's ids unique: Gemini's responseId, or a random one when it sent none.
+ * Tool-call ids are built from it, so they never repeat across the turns of a conversation
+ * (clients and agent frameworks key tool results by id).
+ */
+export function responseKeyOf(upstream: Json): string {
+  return typeof upstream.responseId === 'string' && upstream.responseId !== ''
+    ? upstream.responseId
+    : randomUUID();
+}
+
+/**
+ * Gemini's own id when it sends one, else `call_<responseKey>_<candidate>_<n>`: unique across
+ * turns, and the same answer always gets the same ids. A thoughtSignature rides along.
+ */
+export function toolCallOf(
+  call: ReadParts['calls'][number],
+  responseKey: string,
+  candidate: number,
+  n: number,
+): OpenAIToolCall {
+  const toolCall: OpenAIToolCall = {
+    id: call.id ?? `call_${responseKey}_${candidate}_${n}`,
     type: 'function',
     function: { name: call.name, arguments: JSON.stringify(call.args) },
   };
-}
-
-export function completionId(upstream: Json): string {
-  return typeof upstream.responseId === 'string'
-    ? `chatcmpl-${upstream.responseId}`
-    : `chatcmpl-${randomUUID()}`;
+  if (call.signature !== undefined)
+    toolCall.extra_content = { google: { thought_signature: call.signature } };
+  return toolCall;
 }
 
 export function modelOf(upstream: Json, ctx: BuildContext): string {
@@ -114,12 +137,17 @@ export function translateGeminiResponse(upstream: unknown, ctx: BuildContext): u
       provider,
     });
   }
+  const responseKey = responseKeyOf(upstream);
   const candidates = candidatesOf(upstream);
   const choices = candidates.map((candidate, position) => {
     const { text, calls } = readParts(candidate);
+    const index = candidateIndex(candidate, position);
     return {
-      index: candidateIndex(candidate, position),
-      message: assistantMessage(text, calls.map(toolCallOf)),
+      index,
+      message: assistantMessage(
+        text,
+        calls.map((call, n) => toolCallOf(call, responseKey, index, n)),
+      ),
       logprobs: null,
       finish_reason: finishReasonOf(candidate.finishReason, calls.length > 0),
     };
@@ -134,7 +162,7 @@ export function translateGeminiResponse(upstream: unknown, ctx: BuildContext): u
     });
   }
   const answer: Json = {
-    id: completionId(upstream),
+    id: `chatcmpl-${responseKey}`,
     object: 'chat.completion',
     created: nowSeconds(),
     model: modelOf(upstream, ctx),

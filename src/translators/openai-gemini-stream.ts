@@ -11,6 +11,7 @@ import {
   candidatesOf,
   finishReasonOf,
   readParts,
+  responseKeyOf,
   toolCallOf,
   usageOf,
 } from './openai-gemini-response.js';
@@ -29,6 +30,8 @@ export class GeminiStreamTranslator implements StreamTranslator {
   readonly includeUsage: boolean;
   readonly created = nowSeconds();
   id: string | undefined;
+  /** The stream's responseId (or a random key): tool-call ids are built from it. */
+  private responseKey: string | undefined;
   model: string;
   private readonly choices = new Map<number, ChoiceState>();
   private usage: OpenAIUsage | undefined;
@@ -77,8 +80,9 @@ export class GeminiStreamTranslator implements StreamTranslator {
       const code = typeof data.error.status === 'string' ? data.error.status : 'upstream_error';
       return this.fail(`gemini: ${message}`, code);
     }
-    this.id ??=
-      typeof data.responseId === 'string' ? `chatcmpl-${data.responseId}` : `chatcmpl-${randomUUID()}`;
+    this.responseKey ??= responseKeyOf(data);
+    this.id ??= `chatcmpl-${this.responseKey}`;
+    const responseKey = this.responseKey;
     if (typeof data.modelVersion === 'string') this.model = data.modelVersion;
     this.usage = usageOf(data.usageMetadata) ?? this.usage;
 
@@ -96,7 +100,8 @@ export class GeminiStreamTranslator implements StreamTranslator {
       if (text !== '') out += this.chunk([this.choice(index, { content: text })]);
       for (const call of calls) {
         const n = state.calls++;
-        out += this.chunk([this.choice(index, { tool_calls: [{ index: n, ...toolCallOf(call, n) }] })]);
+        const toolCall = toolCallOf(call, responseKey, index, n);
+        out += this.chunk([this.choice(index, { tool_calls: [{ index: n, ...toolCall }] })]);
       }
       if (candidate.finishReason !== undefined && candidate.finishReason !== null) {
         state.finished = true;

@@ -106,9 +106,18 @@ describe('chat completions through the Gemini native API', () => {
     };
     const plain = await gw.client().chat.completions.create(request);
     expect(plain.choices[0]?.finish_reason).toBe('tool_calls');
+    // Ids are built from Gemini's responseId, so they never repeat across turns.
     expect(plain.choices[0]?.message.tool_calls).toEqual([
-      { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-      { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+      {
+        id: 'call_emu-1_0_0',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      },
+      {
+        id: 'call_emu-1_0_1',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '{"city":"Rome"}' },
+      },
     ]);
     expect(upstream.requests[0]?.body).toMatchObject({
       tools: [
@@ -129,9 +138,86 @@ describe('chat completions through the Gemini native API', () => {
     const final = await stream.finalChatCompletion();
     expect(final.choices[0]?.finish_reason).toBe('tool_calls');
     expect(final.choices[0]?.message.tool_calls?.map((call) => [call.id, call.function.arguments])).toEqual([
-      ['call_0', '{"city":"Paris"}'],
-      ['call_1', '{"city":"Rome"}'],
+      ['call_emu-2_0_0', '{"city":"Paris"}'],
+      ['call_emu-2_0_1', '{"city":"Rome"}'],
     ]);
+  });
+
+  it.each([false, true])(
+    'keeps a Gemini 3 tool loop going (stream: %s): signatures go back, ids stay unique',
+    async (stream) => {
+      // Turn 1: two parallel calls (Gemini 3 signs the first); turn 2: one more call; turn 3: text.
+      // The emulator, like Gemini 3, answers 400 when a call of the current turn lost its signature.
+      upstream.enqueue(
+        { kind: 'chat', toolCalls: TOOL_CALLS },
+        { kind: 'chat', toolCalls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+        { kind: 'chat', content: 'Sunny in Paris, rainy in Rome and Oslo.' },
+      );
+      const messages: OpenAI.ChatCompletionMessageParam[] = [
+        { role: 'user', content: 'Weather in Paris and Rome, then Oslo?' },
+      ];
+      const ask = async () => {
+        const request = { model: 'gemini-3-flash-preview', messages, tools: [WEATHER_TOOL] };
+        const answer = stream
+          ? await gw
+              .client()
+              .chat.completions.stream({ ...request, stream: true })
+              .finalChatCompletion()
+          : await gw.client().chat.completions.create(request);
+        const message = answer.choices[0]!.message;
+        messages.push(message);
+        for (const call of message.tool_calls ?? [])
+          messages.push({ role: 'tool', tool_call_id: call.id, content: '{"sky":"clear"}' });
+        return message;
+      };
+      const signatureOf = (call: unknown) =>
+        (call as { extra_content?: { google?: { thought_signature?: string } } }).extra_content?.google
+          ?.thought_signature;
+
+      const first = await ask();
+      const second = await ask();
+      const third = await ask();
+
+      expect(third.content).toBe('Sunny in Paris, rainy in Rome and Oslo.');
+      const calls = [...(first.tool_calls ?? []), ...(second.tool_calls ?? [])];
+      expect(calls).toHaveLength(3);
+      expect(new Set(calls.map((call) => call.id)).size).toBe(3);
+      const signatures = calls.map(signatureOf);
+      expect(signatures[0]).toEqual(expect.any(String));
+      expect(signatures[1]).toBeUndefined();
+      expect(signatures[2]).toEqual(expect.any(String));
+      // What Gemini got on the last turn: each signature back on its functionCall part.
+      const contents = (upstream.requests[2]!.body as { contents: Array<{ parts: unknown[] }> }).contents;
+      expect(contents[1]?.parts[0]).toMatchObject({ thoughtSignature: signatures[0] });
+      expect(contents[1]?.parts[1]).not.toHaveProperty('thoughtSignature');
+      expect(contents[3]?.parts[0]).toMatchObject({ thoughtSignature: signatures[2] });
+      expect(upstream.requests).toHaveLength(3);
+    },
+  );
+
+  it('the emulator refuses a Gemini 3 history without the signature, as Gemini 3 does', async () => {
+    upstream.enqueue({ kind: 'chat', toolCalls: [TOOL_CALLS[0]!] });
+    const first = await gw.client().chat.completions.create({
+      model: 'gemini-3-flash-preview',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [WEATHER_TOOL],
+    });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    const { extra_content: _dropped, ...stripped } = call as typeof call & { extra_content?: unknown };
+    const error = await gw
+      .client()
+      .chat.completions.create({
+        model: 'gemini-3-flash-preview',
+        tools: [WEATHER_TOOL],
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: null, tool_calls: [stripped] },
+          { role: 'tool', tool_call_id: call.id, content: 'sunny' },
+        ],
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((error as Error).message)).toContain('missing a thought_signature');
   });
 
   it('sends tool results back as functionResponse parts named after their calls', async () => {

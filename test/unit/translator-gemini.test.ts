@@ -38,6 +38,10 @@ describe('OpenAI → Gemini golden fixtures', () => {
         'parallel-calls-stream',
         'json-schema',
         'dropped-params',
+        'gemini3-thought-signature',
+        'gemini3-thought-signature-stream',
+        'gemini3-tool-loop',
+        'parallel-calls-signature-stream',
       ]),
     );
   });
@@ -152,6 +156,17 @@ describe('OpenAI → Gemini answers and errors', () => {
       ),
     ).toMatchObject({ message: 'quota', type: 'rate_limit_error' });
     expect(openAIGemini.parseError(502, 'Bad gateway')).toMatchObject({ message: 'Bad gateway', type: null });
+  });
+
+  it('gives tool calls ids that differ between answers even without a responseId', () => {
+    const answerOf = () =>
+      openAIGemini.translateResponse!(
+        { candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: {} } }] }, index: 0 }] },
+        contextOf({ model: 'gemini-x', messages: [] }),
+      ) as { choices: Array<{ message: { tool_calls: Array<{ id: string }> } }> };
+    const [a, b] = [answerOf(), answerOf()].map((answer) => answer.choices[0]!.message.tool_calls[0]!.id);
+    expect(a).toMatch(/^call_/);
+    expect(a).not.toBe(b);
   });
 
   it('answers content_filter with no content when the prompt was blocked', () => {

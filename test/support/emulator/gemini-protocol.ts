@@ -92,6 +92,48 @@ function problemWith(body: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Gemini 3 signs its function calls and refuses (400) a history whose calls of the current turn
+ * (the model turns since the last user text) lost the signature of each step's first call. Like
+ * the real service the emulator keeps no state: its signature encodes the call it signed.
+ */
+const SKIP_SIGNATURE = 'skip_thought_signature_validator';
+
+function signsCalls(model: string): boolean {
+  return model.startsWith('gemini-3');
+}
+
+function signatureOf(call: Record<string, unknown>): string {
+  return Buffer.from(`emulator-thought:${String(call.name)}:${JSON.stringify(call.args ?? {})}`).toString(
+    'base64',
+  );
+}
+
+function signatureProblem(contents: unknown[]): string | undefined {
+  const isUserText = (content: unknown) =>
+    isRecord(content) &&
+    content.role !== 'model' &&
+    Array.isArray(content.parts) &&
+    content.parts.some((part) => isRecord(part) && part.functionResponse === undefined);
+  let start = 0;
+  contents.forEach((content, i) => {
+    if (isUserText(content)) start = i + 1;
+  });
+  for (let i = start; i < contents.length; i++) {
+    const content = contents[i];
+    if (!isRecord(content) || content.role !== 'model' || !Array.isArray(content.parts)) continue;
+    const first = content.parts.find((part) => isRecord(part) && isRecord(part.functionCall));
+    if (!isRecord(first) || !isRecord(first.functionCall)) continue;
+    const signature = first.thoughtSignature;
+    if (signature === undefined) {
+      return `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly. Additional data, function call \`default_api:${String(first.functionCall.name)}\` , position ${i + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`;
+    }
+    if (signature !== SKIP_SIGNATURE && signature !== signatureOf(first.functionCall))
+      return 'Corrupted thought signature.';
+  }
+  return undefined;
+}
+
 const DEFAULT_USAGE: UsageSpec = { prompt_tokens: 10, completion_tokens: 5 };
 
 function finishReasonOf(behaviour: ChatBehaviour): string {
@@ -131,14 +173,22 @@ const MODEL_ROUTE = /\/models\/([^/]+):(generateContent|streamGenerateContent)$/
 const generate: RouteHandler = (req: RecordedRequest, ctx: AnswerContext): Reply => {
   const pathname = req.path.split('?')[0] ?? req.path;
   const [, model = 'unknown', method] = MODEL_ROUTE.exec(pathname) ?? [];
-  const problem = problemWith(req.body);
+  const problem =
+    problemWith(req.body) ??
+    (signsCalls(model) && isRecord(req.body) && Array.isArray(req.body.contents)
+      ? signatureProblem(req.body.contents)
+      : undefined);
   if (problem !== undefined)
     return { type: 'json', status: 400, headers: {}, body: geminiErrorBody(400, problem) };
 
   const { behaviour } = ctx;
-  const calls = (behaviour.toolCalls ?? []).map((call) => ({
-    functionCall: { name: call.name, args: argsOf(call.arguments) },
-  }));
+  const calls = (behaviour.toolCalls ?? []).map((call, n) => {
+    const functionCall = { name: call.name, args: argsOf(call.arguments) };
+    // Gemini 3 signs the first of a step's (parallel) calls only.
+    return n === 0 && signsCalls(model)
+      ? { functionCall, thoughtSignature: signatureOf(functionCall) }
+      : { functionCall };
+  });
   const text = behaviour.content ?? (calls.length > 0 ? undefined : `Hello from emulator (model ${model})`);
   const responseId = `emu-${ctx.next('response')}`;
   const common = { usageMetadata: usageMetadata(behaviour), modelVersion: model, responseId };
