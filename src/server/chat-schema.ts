@@ -1,6 +1,7 @@
 // The JSON schema of POST /v1/chat/completions: validated by Fastify's compiled validator (fast,
 // and the error names the field) and published in /openapi.json. Fields it does not list travel on
 // untouched, as OpenAI adds new ones often.
+import { modelNameSchema } from './model-name.js';
 
 const stringOrNull = { type: ['string', 'null'] };
 
@@ -56,14 +57,13 @@ export const chatRequestSchema = {
   required: ['messages'],
   properties: {
     model: {
-      type: 'string',
-      minLength: 1,
+      ...modelNameSchema,
       description:
         'A model alias, `provider:model`, a catalog model or `auto-model`; omit it to use PROVIDERS_PRIORITY.',
     },
     models: {
       type: 'array',
-      items: { type: 'string', minLength: 1 },
+      items: modelNameSchema,
       description: 'OpenRouter-style fallback chain tried after `model`.',
     },
     messages: { type: 'array', minItems: 1, items: chatMessageSchema },

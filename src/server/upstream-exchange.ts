@@ -22,6 +22,7 @@ import {
   responseRequestId,
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
+import { setHeaderValue } from './header-value.js';
 import { contextFor } from './request-context.js';
 import { CLIENT_CLOSED } from './routes/relay-stream.js';
 import type { Runtime } from './runtime.js';
@@ -101,15 +102,15 @@ export function gatewayHeaders(
   committed: CommittedResponse,
   overheadMs: number,
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-request-id': responseRequestId(ctx),
-    'x-ai-proxy-provider': committed.target.provider.name,
-    'x-ai-proxy-model': committed.target.model,
-    'x-ai-proxy-key': committed.key.id,
-    'x-ai-proxy-overhead-ms': overheadMs.toFixed(2),
-  };
+  // Names come from the request, the config or the catalog: each is sent as a header can carry it
+  // (percent-encoded past printable ASCII, left out if too long), never thrown on after the answer.
+  const headers: Record<string, string> = { 'x-request-id': responseRequestId(ctx) };
+  setHeaderValue(headers, 'x-ai-proxy-provider', committed.target.provider.name);
+  setHeaderValue(headers, 'x-ai-proxy-model', committed.target.model);
+  setHeaderValue(headers, 'x-ai-proxy-key', committed.key.id);
+  headers['x-ai-proxy-overhead-ms'] = overheadMs.toFixed(2);
   if (committed.droppedParams.length > 0) {
-    headers['x-ai-proxy-dropped-params'] = committed.droppedParams.join(',');
+    setHeaderValue(headers, 'x-ai-proxy-dropped-params', committed.droppedParams.join(','));
   }
   return headers;
 }

@@ -1,5 +1,6 @@
 // Turns a JSON-schema validation issue into a 400 that names the field, in OpenAI's wording.
 import { GatewayError } from '../errors.js';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from './model-name.js';
 
 export interface ValidationIssue {
   instancePath: string;
@@ -27,6 +28,9 @@ function describe(issue: ValidationIssue, param: string): string {
   // The only root-level type rule: the body must be an object ("The request body: must be object."
   // read like a schema dump).
   if (param === '' && issue.keyword === 'type') return 'The request body must be a JSON object.';
+  if (issue.keyword === 'pattern' && issue.params.pattern === MODEL_NAME_PATTERN) {
+    return `Invalid value for '${param}': ${MODEL_NAME_RULE}.`;
+  }
   const where = param === '' ? 'The request body' : `Invalid value for '${param}'`;
   return `${where}: ${issue.message ?? 'is not valid'}.`;
 }

@@ -7,6 +7,7 @@ import { embeddingsTranslatorFor } from '../../translators/embeddings/index.js';
 import type { EmbeddingsRequestBody } from '../../translators/embeddings/types.js';
 import type { ChatRequestBody } from '../../translators/types.js';
 import { errorResponses } from '../chat-schema.js';
+import { modelNameSchema } from '../model-name.js';
 import type { Runtime } from '../runtime.js';
 import { parseUpstreamJson, serveUpstream } from '../upstream-exchange.js';
 
@@ -19,7 +20,7 @@ export const embeddingsRequestSchema = {
   type: 'object',
   required: ['model', 'input'],
   properties: {
-    model: { type: 'string', minLength: 1 },
+    model: modelNameSchema,
     input: {
       description: 'A text, a list of texts, a list of token ids, or a list of such lists',
       anyOf: [

@@ -11,6 +11,7 @@ import { isRecord } from '../../json-guards.js';
 import { imageTranslatorFor } from '../../translators/images/index.js';
 import type { ChatRequestBody } from '../../translators/types.js';
 import { errorResponses } from '../chat-schema.js';
+import { modelNameSchema } from '../model-name.js';
 import type { Runtime } from '../runtime.js';
 import { parseUpstreamJson, serveUpstream } from '../upstream-exchange.js';
 
@@ -30,13 +31,12 @@ export const imageRequestSchema = {
   properties: {
     prompt: { type: 'string', minLength: 1 },
     model: {
-      type: 'string',
-      minLength: 1,
+      ...modelNameSchema,
       description: 'dall-e-3, dall-e-2, gpt-image-1, `ideogram:V_3`, `recraft:recraftv3`, or an alias',
     },
     models: {
       type: 'array',
-      items: { type: 'string', minLength: 1 },
+      items: modelNameSchema,
       description: 'Fallback models, in order',
     },
     n: { type: 'integer', minimum: 1, maximum: 10 },
