@@ -109,6 +109,56 @@ describe('image generation', () => {
     });
   });
 
+  it("serves Ideogram's legacy models (V_1 … V_2A_TURBO) through its legacy JSON endpoint", async () => {
+    const { data: answer, response } = await gw
+      .client()
+      .images.generate({ model: 'ideogram:V_2', prompt: 'A lighthouse', n: 2, size: '1792x1024' })
+      .withResponse();
+    expect(answer.created).toBe(IDEOGRAM_CREATED_UNIX);
+    expect(answer.data).toEqual([
+      {
+        url: expect.stringMatching(/\/emulator-images\/ideo-1\.png$/),
+        revised_prompt: 'Magic: A lighthouse',
+      },
+      {
+        url: expect.stringMatching(/\/emulator-images\/ideo-2\.png$/),
+        revised_prompt: 'Magic: A lighthouse',
+      },
+    ]);
+    expect(response.headers.get('x-ai-proxy-provider')).toBe('ideogram');
+    expect(response.headers.get('x-ai-proxy-model')).toBe('V_2');
+    const [sent] = upstream.requests;
+    expect(sent?.path).toBe('/generate');
+    expect(sent?.headers['api-key']).toBe('ideogram-secret-1');
+    expect(sent?.headers.authorization).toBeUndefined();
+    expect(sent?.body).toEqual({
+      image_request: { prompt: 'A lighthouse', model: 'V_2', aspect_ratio: 'ASPECT_16_9', num_images: 2 },
+    });
+
+    // The other legacy models, one with Ideogram's own fields in extra_body and b64_json.
+    for (const model of ['V_2_TURBO', 'V_1', 'V_1_TURBO', 'V_2A', 'V_2A_TURBO']) {
+      const image = await gw.client().images.generate({ model: `ideogram:${model}`, prompt: 'A cat' });
+      expect(image.data).toHaveLength(1);
+    }
+    const withExtras = await gw.client().images.generate({
+      model: 'ideogram:V_2_TURBO',
+      prompt: 'A logo',
+      response_format: 'b64_json',
+      // @ts-expect-error extra_body is the gateway's own field
+      extra_body: { magic_prompt_option: 'OFF', style_type: 'DESIGN' },
+    });
+    expect(decoded(withExtras.data?.[0]?.b64_json)).toMatch(/^emulator image ideo-\d+$/);
+    const last = upstream.requests.filter((r) => r.method === 'POST').at(-1);
+    expect(last?.body).toEqual({
+      image_request: {
+        prompt: 'A logo',
+        model: 'V_2_TURBO',
+        magic_prompt_option: 'OFF',
+        style_type: 'DESIGN',
+      },
+    });
+  });
+
   it('serves b64_json for Ideogram by downloading each image URL', async () => {
     const { data: answer, response } = await gw
       .client()
@@ -195,7 +245,7 @@ describe('image generation', () => {
       status: 400,
       error: { param: 'n' },
     });
-    await expect(client.images.generate({ model: 'ideogram:V_2', prompt: 'x' })).rejects.toMatchObject({
+    await expect(client.images.generate({ model: 'ideogram:V_9', prompt: 'x' })).rejects.toMatchObject({
       status: 400,
       error: { param: 'model' },
     });

@@ -80,11 +80,24 @@ describe('image translator edge cases', () => {
     expect(() => aspectRatioFor('big')).toThrow(GatewayError);
   });
 
-  it('refuses an Ideogram model it has no endpoint for, naming the field', () => {
+  it('sends every legacy Ideogram model to the legacy endpoint, with its own aspect ratios', () => {
+    for (const model of ['V_1', 'V_1_TURBO', 'V_2', 'V_2_TURBO', 'V_2A', 'V_2A_TURBO']) {
+      const request = ideogramImages.buildRequest(
+        contextOf('ideogram', { model: `ideogram:${model}`, prompt: 'x', size: '1024x2048' }),
+      );
+      expect(request.path).toBe('/generate');
+      // 1:2 is not a legacy ratio; the nearest on a log scale is 9:16.
+      expect(JSON.parse(request.body)).toEqual({
+        image_request: { prompt: 'x', model, aspect_ratio: 'ASPECT_9_16' },
+      });
+    }
+  });
+
+  it('refuses an Ideogram model it has no endpoint for, naming the field and the models it serves', () => {
     const call = () =>
-      ideogramImages.buildRequest(contextOf('ideogram', { model: 'ideogram:V_2', prompt: 'x' }));
+      ideogramImages.buildRequest(contextOf('ideogram', { model: 'ideogram:V_9', prompt: 'x' }));
     expect(call).toThrow(GatewayError);
-    expect(call).toThrow(/V_2/);
+    expect(call).toThrow(/"V_9".*V_3, V_1, V_1_TURBO, V_2, V_2_TURBO, V_2A, V_2A_TURBO/);
     try {
       call();
     } catch (error) {

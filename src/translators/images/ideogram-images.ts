@@ -1,35 +1,17 @@
-// OpenAI image generation → Ideogram 3.0 (`POST /v1/ideogram-v3/generate`, wire-formats §6.2).
-// Ideogram documents a multipart/form-data body for v3, so that is what is sent. Its answer has an
-// ISO date for `created` and only URLs; a `b64_json` request is served by the images route, which
-// downloads the URLs after the exchange (this step is synchronous and sees no network).
+// OpenAI image generation → Ideogram (wire-formats §6.2): 3.0 (`V_3`) at
+// `POST /v1/ideogram-v3/generate`, whose documented body is multipart/form-data, and the older
+// models at the legacy `POST /generate` (JSON, ideogram-legacy.ts). Both answer alike: an ISO date
+// for `created` and only URLs; a `b64_json` request is served by the images route, which downloads
+// the URLs after the exchange (this step is synchronous and sees no network).
 import { GatewayError } from '../../errors.js';
 import { isRecord } from '../../json-guards.js';
 import { openAIErrorDetail } from '../openai-passthrough.js';
 import type { BuildContext, ChatTranslator, UpstreamErrorDetail, UpstreamRequest } from '../types.js';
+import { nearestAspectRatio, V3_ASPECT_RATIOS } from './ideogram-aspect.js';
+import { buildLegacyRequest, LEGACY_MODELS } from './ideogram-legacy.js';
 import { multipartBody } from './multipart.js';
 
-/** Models this translator speaks to; each names the endpoint it is served by. */
-const ENDPOINTS: Record<string, string> = {
-  V_3: '/v1/ideogram-v3/generate',
-};
-
-const ASPECT_RATIOS = [
-  '1x3',
-  '3x1',
-  '1x2',
-  '2x1',
-  '9x16',
-  '16x9',
-  '10x16',
-  '16x10',
-  '2x3',
-  '3x2',
-  '3x4',
-  '4x3',
-  '4x5',
-  '5x4',
-  '1x1',
-] as const;
+const V3_PATH = '/v1/ideogram-v3/generate';
 
 /** OpenAI quality → Ideogram rendering speed; `auto` leaves Ideogram's default. */
 const RENDERING_SPEED: Record<string, string | undefined> = {
@@ -63,27 +45,9 @@ function invalid(param: string, message: string): GatewayError {
   return new GatewayError('invalid_request', message, { param });
 }
 
-/**
- * "WxH" (or "W:H") → the nearest of Ideogram's aspect ratios, by ratio on a log scale so that
- * 2:1 and 1:2 are equally far from 1:1. Ideogram's exact resolution list is not public in full,
- * so a size is always sent as an aspect ratio: 1792x1024 → 16x9, 1024x1792 → 9x16, 1024x1024 → 1x1.
- */
+/** "WxH" → Ideogram 3.0's nearest aspect ratio ("16x9"); `auto` → none. */
 export function aspectRatioFor(size: string): string | undefined {
-  if (size === 'auto') return undefined;
-  const match = /^([1-9]\d*)[x:]([1-9]\d*)$/.exec(size);
-  if (match === null) throw invalid('size', `Invalid value for 'size': expected "WIDTHxHEIGHT" or "auto".`);
-  const wanted = Math.log(Number(match[1]) / Number(match[2]));
-  let best: string = ASPECT_RATIOS[0];
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const ratio of ASPECT_RATIOS) {
-    const [w, h] = ratio.split('x').map(Number) as [number, number];
-    const distance = Math.abs(Math.log(w / h) - wanted);
-    if (distance < bestDistance) {
-      best = ratio;
-      bestDistance = distance;
-    }
-  }
-  return best;
+  return nearestAspectRatio(size, V3_ASPECT_RATIOS);
 }
 
 function formValue(value: unknown): string {
@@ -91,14 +55,14 @@ function formValue(value: unknown): string {
 }
 
 function buildRequest(ctx: BuildContext): UpstreamRequest {
-  const { body } = ctx;
-  const path = ENDPOINTS[ctx.model];
-  if (path === undefined) {
+  if (LEGACY_MODELS.has(ctx.model)) return buildLegacyRequest(ctx);
+  if (ctx.model !== 'V_3') {
     throw invalid(
       'model',
-      `Ideogram model ${JSON.stringify(ctx.model)} is not served here; use ${Object.keys(ENDPOINTS).join(', ')}.`,
+      `Ideogram model ${JSON.stringify(ctx.model)} is not served here; use V_3, ${[...LEGACY_MODELS].join(', ')}.`,
     );
   }
+  const { body } = ctx;
   const fields: Array<[string, string]> = [['prompt', formValue(body.prompt)]];
   if (body.n !== undefined) fields.push(['num_images', formValue(body.n)]);
   if (typeof body.size === 'string') {
@@ -127,7 +91,7 @@ function buildRequest(ctx: BuildContext): UpstreamRequest {
     }
   }
   const form = multipartBody(fields);
-  return { path, body: form.body, headers: { 'content-type': form.contentType }, droppedParams };
+  return { path: V3_PATH, body: form.body, headers: { 'content-type': form.contentType }, droppedParams };
 }
 
 /** Ideogram's ISO date → unix seconds; an answer without a usable date is stamped now. */

@@ -8,6 +8,8 @@ import type { RecordedRequest } from './types.js';
  *   `recraft*` models (its own `style` names only: DALL·E's `vivid` is refused);
  * - Ideogram 3.0 `POST /v1/ideogram-v3/generate`: multipart/form-data only, an `Api-Key` header,
  *   unknown fields refused, `created` an ISO date, URLs only;
+ * - Ideogram's legacy `POST /generate` (V_1 … V_2A_TURBO): JSON `{"image_request": {…}}` only, the
+ *   same header, its own `ASPECT_W_H` ratios and model names, the same answer;
  * - `GET /emulator-images/<id>.png`: the bytes behind every URL it hands out, for downloads.
  */
 
@@ -202,6 +204,77 @@ const ideogramGenerate: RouteHandler = (req, ctx) => {
   return json(200, { created: IDEOGRAM_CREATED, data });
 };
 
+const IDEOGRAM_LEGACY = {
+  fields: new Set([
+    'prompt',
+    'model',
+    'aspect_ratio',
+    'magic_prompt_option',
+    'style_type',
+    'seed',
+    'negative_prompt',
+    'num_images',
+    'resolution',
+    'color_palette',
+  ]),
+  models: ['V_1', 'V_1_TURBO', 'V_2', 'V_2_TURBO', 'V_2A', 'V_2A_TURBO'],
+  aspectRatios: ['1_3', '3_1', '9_16', '16_9', '10_16', '16_10', '2_3', '3_2', '3_4', '4_3', '1_1'].map(
+    (ratio) => `ASPECT_${ratio}`,
+  ),
+  magic: ['AUTO', 'ON', 'OFF'],
+};
+
+const ideogramLegacyGenerate: RouteHandler = (req, ctx) => {
+  if ((req.headers['api-key'] ?? '') === '') return ideogramRefusal(401, 'emulator: missing Api-Key header');
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json') || !isRecord(req.body)) {
+    return ideogramRefusal(400, 'emulator: expected a JSON body');
+  }
+  const request = req.body.image_request;
+  if (!isRecord(request) || Object.keys(req.body).length !== 1) {
+    return ideogramRefusal(422, 'emulator: expected {"image_request": {...}}');
+  }
+  for (const name of Object.keys(request)) {
+    if (!IDEOGRAM_LEGACY.fields.has(name)) return ideogramRefusal(422, `emulator: unknown field ${name}`);
+  }
+  if (typeof request.prompt !== 'string' || request.prompt === '') {
+    return ideogramRefusal(422, 'emulator: prompt is required');
+  }
+  if (request.model !== undefined && !IDEOGRAM_LEGACY.models.includes(String(request.model))) {
+    return ideogramRefusal(422, `emulator: invalid model ${String(request.model)}`);
+  }
+  if (
+    request.aspect_ratio !== undefined &&
+    !IDEOGRAM_LEGACY.aspectRatios.includes(String(request.aspect_ratio))
+  ) {
+    return ideogramRefusal(422, `emulator: invalid aspect_ratio ${String(request.aspect_ratio)}`);
+  }
+  if (
+    request.magic_prompt_option !== undefined &&
+    !IDEOGRAM_LEGACY.magic.includes(String(request.magic_prompt_option))
+  ) {
+    return ideogramRefusal(
+      422,
+      `emulator: invalid magic_prompt_option ${String(request.magic_prompt_option)}`,
+    );
+  }
+  const count = request.num_images ?? 1;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 8) {
+    return ideogramRefusal(422, 'emulator: num_images must be an integer from 1 to 8');
+  }
+  const data = Array.from({ length: count }, () => {
+    const id = `ideo-${ctx.next('image')}`;
+    return {
+      url: imageUrl(req, id),
+      prompt: `Magic: ${request.prompt as string}`,
+      resolution: '1024x1024',
+      seed: 12345,
+      is_image_safe: true,
+      style_type: typeof request.style_type === 'string' ? request.style_type : 'GENERAL',
+    };
+  });
+  return json(200, { created: IDEOGRAM_CREATED, data });
+};
+
 const imageBytes: RouteHandler = (req) => {
   const id = req.path.slice(IMAGE_PREFIX.length).replace(/\.png(\?.*)?$/, '');
   // A one-frame "stream": the emulator's delivery writes text frames as they are.
@@ -219,6 +292,8 @@ export const imagesProtocol: Protocol = {
     if (method !== 'POST') return undefined;
     if (pathEndsWith(pathname, '/images/generations')) return openAiImages;
     if (pathEndsWith(pathname, '/v1/ideogram-v3/generate')) return ideogramGenerate;
+    // Ideogram's base URL has no path, so its legacy endpoint is `/generate` itself.
+    if (pathname === '/generate') return ideogramLegacyGenerate;
     return undefined;
   },
   errorBody: openAiErrorBody,
