@@ -28,12 +28,14 @@ class AnthropicStreamTranslator extends NamedEventStreamTranslator {
         return this.blockStart(data);
       case 'content_block_delta':
         return this.blockDelta(data);
+      case 'content_block_stop':
+        return this.toolCallEnd(data.index);
       case 'message_delta': {
         // Usage counts here are cumulative: the latest value replaces the earlier one.
         if (isRecord(data.usage)) this.usage = { ...this.usage, ...data.usage };
         const delta = isRecord(data.delta) ? data.delta : {};
         if (delta.stop_reason === undefined || delta.stop_reason === null) return '';
-        return this.chunk({}, finishReasonOf(delta.stop_reason));
+        return `${this.endToolCalls()}${this.chunk({}, finishReasonOf(delta.stop_reason))}`;
       }
       case 'message_stop': {
         this.done = true;
@@ -48,7 +50,7 @@ class AnthropicStreamTranslator extends NamedEventStreamTranslator {
         return streamErrorFrame(`${this.provider}: ${message}`, type, null);
       }
       default:
-        return ''; // ping, content_block_stop, and event types added later
+        return ''; // ping, and event types added later
     }
   }
 
@@ -57,20 +59,16 @@ class AnthropicStreamTranslator extends NamedEventStreamTranslator {
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '')
       return this.chunk({ content: block.text });
     if (block.type !== 'tool_use' || typeof data.index !== 'number') return '';
-    const index = this.toolIndex.size;
-    this.toolIndex.set(data.index, index);
-    const head = { index, id: block.id, type: 'function', function: { name: block.name, arguments: '' } };
-    return this.chunk({ tool_calls: [head] });
+    // `input` is always {} here; the arguments follow as input_json_delta fragments.
+    return this.toolCallStart(data.index, block.id, block.name, '');
   }
 
   private blockDelta(data: Record<string, unknown>): string {
     const delta = isRecord(data.delta) ? data.delta : {};
     if (delta.type === 'text_delta' && typeof delta.text === 'string' && delta.text !== '')
       return this.chunk({ content: delta.text });
-    if (delta.type !== 'input_json_delta' || typeof delta.partial_json !== 'string') return '';
-    const index = typeof data.index === 'number' ? this.toolIndex.get(data.index) : undefined;
-    if (index === undefined || delta.partial_json === '') return '';
-    return this.chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json } }] });
+    if (delta.type !== 'input_json_delta') return '';
+    return this.toolCallArguments(data.index, delta.partial_json);
   }
 }
 

@@ -66,6 +66,8 @@ export abstract class NamedEventStreamTranslator implements StreamTranslator, Ch
   readonly created = nowSeconds();
   /** Provider tool-call (or block) index → OpenAI tool-call index. */
   protected readonly toolIndex = new Map<number, number>();
+  /** OpenAI index of each tool call still open → whether any argument text went out for it. */
+  private readonly openCalls = new Map<number, boolean>();
   protected done = false;
 
   constructor(
@@ -119,5 +121,44 @@ export abstract class NamedEventStreamTranslator implements StreamTranslator, Ch
 
   protected roleChunk(): string {
     return this.chunk(roleDelta());
+  }
+
+  /** A tool call starts: its head, with the next OpenAI index and any arguments it came with. */
+  protected toolCallStart(providerIndex: number, id: unknown, name: unknown, args: string): string {
+    const index = this.toolIndex.size;
+    this.toolIndex.set(providerIndex, index);
+    this.openCalls.set(index, args !== '');
+    return this.chunk({ tool_calls: [{ index, id, type: 'function', function: { name, arguments: args } }] });
+  }
+
+  /** A fragment of a tool call's arguments; empty fragments are not sent. */
+  protected toolCallArguments(providerIndex: unknown, fragment: unknown): string {
+    const index = typeof providerIndex === 'number' ? this.toolIndex.get(providerIndex) : undefined;
+    if (index === undefined || typeof fragment !== 'string' || fragment === '') return '';
+    if (this.openCalls.has(index)) this.openCalls.set(index, true);
+    return this.chunk({ tool_calls: [{ index, function: { arguments: fragment } }] });
+  }
+
+  /**
+   * A tool call's block ended. One that got no argument text (a tool without parameters) would
+   * leave the client with `arguments: ""`, which JSON.parse refuses: it gets "{}", as the
+   * non-streamed answer has.
+   */
+  protected toolCallEnd(providerIndex: unknown): string {
+    const index = typeof providerIndex === 'number' ? this.toolIndex.get(providerIndex) : undefined;
+    if (index === undefined || !this.openCalls.has(index)) return '';
+    const argued = this.openCalls.get(index);
+    this.openCalls.delete(index);
+    return argued ? '' : this.chunk({ tool_calls: [{ index, function: { arguments: '{}' } }] });
+  }
+
+  /** The answer ends: every tool call whose end event never came is closed the same way. */
+  protected endToolCalls(): string {
+    let out = '';
+    for (const [index, argued] of this.openCalls) {
+      if (!argued) out += this.chunk({ tool_calls: [{ index, function: { arguments: '{}' } }] });
+    }
+    this.openCalls.clear();
+    return out;
   }
 }

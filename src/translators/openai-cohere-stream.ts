@@ -38,33 +38,27 @@ class CohereStreamTranslator extends NamedEventStreamTranslator {
         return typeof plan === 'string' && plan !== '' ? this.chunk({ content: plan }) : '';
       }
       case 'tool-call-start':
-        return this.toolCallStart(data);
-      case 'tool-call-delta':
-        return this.toolCallDelta(data);
+        return this.cohereToolCallStart(data);
+      case 'tool-call-delta': {
+        const call = messageDelta(data).tool_calls;
+        const fn = isRecord(call) && isRecord(call.function) ? call.function : {};
+        return this.toolCallArguments(data.index, fn.arguments);
+      }
+      case 'tool-call-end':
+        return this.toolCallEnd(data.index);
       case 'message-end':
         return this.messageEnd(data);
       default:
-        return ''; // content-end, tool-call-end, citations, debug, and event types added later
+        return ''; // content-end, citations, debug, and event types added later
     }
   }
 
-  private toolCallStart(data: Record<string, unknown>): string {
+  private cohereToolCallStart(data: Record<string, unknown>): string {
     const call = messageDelta(data).tool_calls;
     if (!isRecord(call) || typeof data.index !== 'number') return '';
-    const index = this.toolIndex.size;
-    this.toolIndex.set(data.index, index);
     const fn = isRecord(call.function) ? call.function : {};
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
-    const head = { index, id: call.id, type: 'function', function: { name: fn.name, arguments: args } };
-    return this.chunk({ tool_calls: [head] });
-  }
-
-  private toolCallDelta(data: Record<string, unknown>): string {
-    const call = messageDelta(data).tool_calls;
-    const fn = isRecord(call) && isRecord(call.function) ? call.function : {};
-    const index = typeof data.index === 'number' ? this.toolIndex.get(data.index) : undefined;
-    if (index === undefined || typeof fn.arguments !== 'string' || fn.arguments === '') return '';
-    return this.chunk({ tool_calls: [{ index, function: { arguments: fn.arguments } }] });
+    return this.toolCallStart(data.index, call.id, fn.name, args);
   }
 
   private messageEnd(data: Record<string, unknown>): string {
@@ -73,7 +67,7 @@ class CohereStreamTranslator extends NamedEventStreamTranslator {
     if (typeof delta.error === 'string' && delta.error !== '') {
       return streamErrorFrame(`${this.provider}: ${delta.error}`, 'api_error', null);
     }
-    const finish = this.chunk({}, cohereFinishReason(delta.finish_reason));
+    const finish = this.endToolCalls() + this.chunk({}, cohereFinishReason(delta.finish_reason));
     const usage = this.includeUsage ? this.frame([], cohereUsage(delta.usage)) : '';
     return `${finish}${usage}${SSE_DONE}`;
   }

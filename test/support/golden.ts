@@ -80,6 +80,31 @@ export function openAIEvents(text: string): unknown[] {
   return events.map((event) => (event.data === '[DONE]' ? '[DONE]' : normalized(JSON.parse(event.data))));
 }
 
+/**
+ * A finished stream (one that reached [DONE]) must leave every tool call's arguments as valid
+ * JSON once the client has joined its fragments, as OpenAI's own streams do.
+ */
+export function expectToolArgumentsParse(text: string): void {
+  const events = openAIEvents(text);
+  if (events.at(-1) !== '[DONE]') return;
+  const args = new Map<string, string>();
+  for (const event of events) {
+    const choices = (event as { choices?: unknown[] }).choices ?? [];
+    for (const choice of choices as Array<{ index: number; delta?: { tool_calls?: unknown[] } }>) {
+      for (const call of (choice.delta?.tool_calls ?? []) as Array<{
+        index: number;
+        function?: { arguments?: string };
+      }>) {
+        const key = `${choice.index}/${call.index}`;
+        args.set(key, (args.get(key) ?? '') + (call.function?.arguments ?? ''));
+      }
+    }
+  }
+  for (const [key, joined] of args) {
+    expect(() => JSON.parse(joined), `tool call ${key} arguments ${JSON.stringify(joined)}`).not.toThrow();
+  }
+}
+
 /** Every way the stream tests cut the recorded bytes: whole, in two at each offset, byte by byte. */
 export function splitsOf(bytes: Buffer): Array<{ label: string; pieces: Buffer[] }> {
   const splits: Array<{ label: string; pieces: Buffer[] }> = [];

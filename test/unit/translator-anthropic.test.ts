@@ -7,7 +7,14 @@ import type { ProviderConfig } from '../../src/config/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { openAIAnthropic } from '../../src/translators/openai-anthropic.js';
 import type { BuildContext, ChatRequestBody } from '../../src/translators/types.js';
-import { describeGoldenCases, FIXTURES, folderNames, openAIEvents, replayStream } from '../support/golden.js';
+import {
+  describeGoldenCases,
+  expectToolArgumentsParse,
+  FIXTURES,
+  folderNames,
+  openAIEvents,
+  replayStream,
+} from '../support/golden.js';
 
 const ROOT = join(FIXTURES, 'openai-anthropic');
 
@@ -66,7 +73,10 @@ describe('OpenAI → Anthropic golden fixtures', () => {
       translate: (upstream, ctx) => openAIAnthropic.translateResponse!(upstream, ctx),
       normalize: true,
     },
-    stream: { create: (ctx) => openAIAnthropic.createStreamTranslator!(ctx) },
+    stream: {
+      create: (ctx) => openAIAnthropic.createStreamTranslator!(ctx),
+      check: expectToolArgumentsParse,
+    },
   });
 });
 

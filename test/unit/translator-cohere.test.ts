@@ -7,7 +7,14 @@ import type { ProviderConfig } from '../../src/config/types.js';
 import { GatewayError } from '../../src/errors.js';
 import { openAICohere } from '../../src/translators/openai-cohere.js';
 import type { BuildContext, ChatRequestBody } from '../../src/translators/types.js';
-import { describeGoldenCases, FIXTURES, folderNames, openAIEvents, replayStream } from '../support/golden.js';
+import {
+  describeGoldenCases,
+  expectToolArgumentsParse,
+  FIXTURES,
+  folderNames,
+  openAIEvents,
+  replayStream,
+} from '../support/golden.js';
 
 const ROOT = join(FIXTURES, 'openai-cohere');
 
@@ -66,7 +73,7 @@ describe('OpenAI → Cohere golden fixtures', () => {
       translate: (upstream, ctx) => openAICohere.translateResponse!(upstream, ctx),
       normalize: true,
     },
-    stream: { create: (ctx) => openAICohere.createStreamTranslator!(ctx) },
+    stream: { create: (ctx) => openAICohere.createStreamTranslator!(ctx), check: expectToolArgumentsParse },
   });
 });
 
