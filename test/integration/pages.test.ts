@@ -158,12 +158,27 @@ describe('public pages and the model list (OpenAI and OpenRouter configured)', (
     expect(JSON.parse(spec.text)).toHaveProperty('openapi');
   });
 
-  it('/redoc is HTML that loads /openapi.json', async () => {
+  it('/redoc is HTML whose scripts the gateway serves itself, with an offline fallback to /docs', async () => {
     const redoc = await get(`${gw.url}/redoc`);
     expect(redoc.status).toBe(200);
     expect(redoc.headers.get('content-type')).toMatch(/^text\/html/);
     expect(redoc.text).toContain('/openapi.json');
-    expect(redoc.text).toMatch(/<redoc|Redoc\.init/);
+    // No script from another host: without internet the page must still do something.
+    const sources = [...redoc.text.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(sources.length).toBeGreaterThan(0);
+    for (const src of sources) {
+      expect(src).toMatch(/^\/(?!\/)/);
+      const script = await get(new URL(src, `${gw.url}/redoc`).toString());
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
+      // It renders the spec with ReDoc when ReDoc loads, and moves on to /docs when it cannot.
+      expect(script.text).toContain("Redoc.init('/openapi.json'");
+      expect(script.text).toContain("location.replace('/docs')");
+    }
+    // The fallback works offline: Swagger UI's page and its bundle come from the gateway.
+    const docs = await get(`${gw.url}/docs/static/swagger-ui-bundle.js`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toMatch(/javascript/);
   });
 
   it('/openapi.json is an OpenAPI 3 document with the chat and model routes', async () => {

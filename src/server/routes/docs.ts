@@ -1,5 +1,8 @@
 // /openapi.json generated from the route schemas, Swagger UI at /docs (served from the package,
-// no network), and ReDoc at /redoc.
+// no network), and ReDoc at /redoc. ReDoc's bundle is not among our packages, so /redoc's page
+// loads a small script of ours that fetches ReDoc (from REDOC_SCRIPT_URL, else ReDoc's CDN) and,
+// when that fails or hangs (no internet), sends the reader to /docs, which works offline: never a
+// blank page.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +10,59 @@ import { VERSION } from '../../version.js';
 
 /** ReDoc ships as one script; REDOC_SCRIPT_URL points it elsewhere (an internal mirror, say). */
 const DEFAULT_REDOC_SCRIPT = 'https://cdn.redoc.ly/redoc/v2.5.0/bundles/redoc.standalone.js';
+
+/** The page's only script, served by the gateway itself. */
+export const REDOC_LOADER_PATH = '/redoc/loader.js';
+
+/** How long ReDoc's script may take before the offline page is shown instead. */
+const REDOC_LOAD_TIMEOUT_MS = 8000;
+
+const REDOC_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>ai-proxy API (ReDoc)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{margin:0;font-family:system-ui,sans-serif}#redoc-status{padding:1rem 1.5rem;color:#444}</style></head>
+<body>
+<p id="redoc-status">Loading ReDoc… The same documentation is at <a href="/docs">/docs</a> (Swagger UI, works offline).</p>
+<noscript><p>ReDoc needs JavaScript. The API document is <a href="/openapi.json">/openapi.json</a>.</p></noscript>
+<div id="redoc"></div>
+<script src="${REDOC_LOADER_PATH}"></script>
+</body>
+</html>
+`;
+
+/**
+ * Loads ReDoc from `scriptUrl` and renders /openapi.json; if the script fails or takes longer than
+ * REDOC_LOAD_TIMEOUT_MS, says so and moves on to /docs (Swagger UI, served from our packages).
+ */
+function redocLoader(scriptUrl: string): string {
+  return `// ai-proxy: loads ReDoc, or falls back to the offline Swagger UI at /docs.
+(function () {
+  var status = document.getElementById('redoc-status');
+  var done = false;
+  function offline() {
+    if (done) return;
+    done = true;
+    status.textContent = 'ReDoc could not be loaded from ' + ${JSON.stringify(scriptUrl)} +
+      ' (no internet?). Opening the same documentation at /docs (Swagger UI, served by this gateway)…';
+    setTimeout(function () { location.replace('/docs'); }, 1500);
+  }
+  var timer = setTimeout(offline, ${REDOC_LOAD_TIMEOUT_MS});
+  var script = document.createElement('script');
+  script.src = ${JSON.stringify(scriptUrl)};
+  script.onerror = function () { clearTimeout(timer); offline(); };
+  script.onload = function () {
+    clearTimeout(timer);
+    if (done) return;
+    if (typeof Redoc === 'undefined') { offline(); return; }
+    done = true;
+    status.remove();
+    Redoc.init('/openapi.json', {}, document.getElementById('redoc'));
+  };
+  document.head.appendChild(script);
+})();
+`;
+}
 
 export async function registerDocs(app: FastifyInstance, redocScript = DEFAULT_REDOC_SCRIPT): Promise<void> {
   await app.register(swagger, {
@@ -28,15 +84,10 @@ export async function registerDocs(app: FastifyInstance, redocScript = DEFAULT_R
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/redoc', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>ai-proxy API (ReDoc)</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<redoc spec-url="/openapi.json"></redoc>
-<script src="${redocScript}"></script>
-</body>
-</html>
-`),
+    reply.type('text/html; charset=utf-8').send(REDOC_PAGE),
+  );
+  const loader = redocLoader(redocScript);
+  app.get(REDOC_LOADER_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(loader),
   );
 }
