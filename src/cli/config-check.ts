@@ -53,6 +53,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
       redis: config.limitState.redisUrl === undefined ? null : withoutPassword(config.limitState.redisUrl),
       redis_key_prefix: config.limitState.redisPrefix,
       redis_fail_mode: config.limitState.redisFailMode,
+      redis_command_timeout_ms: config.limitState.redisCommandTimeoutMs,
       snapshot_file: config.limitState.redisUrl === undefined ? config.limitState.snapshotFile : null,
       model_usage_gap_percentage: config.modelUsageGapPercentage,
     },

@@ -88,6 +88,7 @@ export const fileConfigSchema = z.object({
   usage_snapshot_seconds: positiveInt.optional(),
   timeouts: z
     .object({
+  redis_command_timeout_ms: z.number().int().min(10).max(60_000).optional(),
       connect_ms: durationMs.optional(),
       first_byte_ms: durationMs.optional(),
       total_ms: durationMs.optional(),

@@ -132,6 +132,8 @@ function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string)
     redisUrl,
     redisPrefix: envString(env, 'REDIS_KEY_PREFIX') ?? file.redis_key_prefix ?? 'ai-proxy:',
     redisFailMode: failMode as 'open' | 'closed',
+    redisCommandTimeoutMs:
+      envInt(env, 'REDIS_COMMAND_TIMEOUT_MS', 10, 60_000) ?? file.redis_command_timeout_ms ?? 500,
     snapshotFile: stateFile === undefined ? join(logDir, 'state', 'key-usage.json') : resolve(cwd, stateFile),
     snapshotIntervalMs:
       (envInt(env, 'USAGE_SNAPSHOT_SECONDS', 1, 86_400) ?? file.usage_snapshot_seconds ?? 5) * 1000,

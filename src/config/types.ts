@@ -90,6 +90,8 @@ export interface LimitStateConfig {
   redisFailMode: 'open' | 'closed';
   snapshotFile: string;
   snapshotIntervalMs: number;
+  /** A Redis command that has not answered by then counts as Redis being away. */
+  redisCommandTimeoutMs: number;
 }
 
 /** The remote model catalog (seed 001): where it is, its OAuth token, how often to refresh it. */

@@ -33,6 +33,7 @@ export function createLimitState(config: LimitStateConfig, logger: Logger): Limi
   const redis = new RedisLimitStore({
     url: config.redisUrl,
     prefix: config.redisPrefix,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
     onError: (error) => {
       // ioredis repeats the same error on every reconnect attempt; say it once per change.
       if (error.message !== lastError) logger.warn({ err: error.message }, 'Redis connection error');

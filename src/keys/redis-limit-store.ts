@@ -1,6 +1,7 @@
 // Limits kept in Redis, shared by every gateway instance that points at it. Selection plus
 // reservation is one Lua script (one round trip, atomic); settlement is another. Commands fail
-// fast while Redis is away (no offline queue), so the failover store can count locally meanwhile.
+// fast while Redis is away (no offline queue), and every command has a deadline (a frozen Redis
+// keeps its connection open and never answers), so the failover store can count locally meanwhile.
 import { Redis } from 'ioredis';
 import {
   type ClientUsage,
@@ -26,6 +27,8 @@ interface ScriptedRedis extends Redis {
 export interface RedisStoreOptions {
   url: string;
   prefix: string;
+  /** A command not answered by then fails with "Command timed out". */
+  commandTimeoutMs: number;
   onError: (error: Error) => void;
 }
 
@@ -40,6 +43,7 @@ export class RedisLimitStore implements LimitStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
+      commandTimeout: options.commandTimeoutMs,
       // Commands issued in the same tick (many requests at once) go out in one write.
       enableAutoPipelining: true,
       // Reconnect forever, at most every 2 s: Redis coming back is picked up on its own.
@@ -64,6 +68,11 @@ export class RedisLimitStore implements LimitStore {
 
   get ready(): boolean {
     return this.client.status === 'ready';
+  }
+
+  /** Resolves when Redis answers a PING within the command deadline; rejects otherwise. */
+  async ping(): Promise<void> {
+    await this.client.ping();
   }
 
   async select(input: SelectInput): Promise<SelectResult> {

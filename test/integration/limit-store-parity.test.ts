@@ -26,7 +26,7 @@ const KEYS: KeySpec[] = [
 
 describe.runIf(haveRedis)('limit store parity: Redis script and memory store', () => {
   const prefix = uniquePrefix('parity');
-  const redis = new RedisLimitStore({ url: REDIS_URL, prefix, onError: () => {} });
+  const redis = new RedisLimitStore({ url: REDIS_URL, prefix, commandTimeoutMs: 500, onError: () => {} });
 
   afterAll(async () => {
     const client = new Redis(REDIS_URL);
