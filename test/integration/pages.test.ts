@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -52,6 +53,22 @@ async function get(url: string, headers: Record<string, string> = {}) {
   };
 }
 
+/** GET with a Host header of the test's choosing (fetch does not let one set it). */
+function rawGet(port: number, path: string, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function expectNoSecret(text: string): void {
   for (const secret of SECRETS) expect(text).not.toContain(secret);
 }
@@ -85,14 +102,35 @@ describe('public pages and the model list (OpenAI and OpenRouter configured)', (
     expect(page.text).toMatch(/\bup(time)?\b[^<]*\d/i);
     // Providers, each with whether it is configured.
     for (const name of BUILTIN) expect(page.text).toContain(name);
-    expect(page.text).toMatch(/openai<\/td><td>[^<]*configured/);
-    expect(page.text).toMatch(/anthropic<\/td><td>[^<]*not configured/);
+    expect(page.text).toContain('openai</td><td><span class="ok">configured</span>');
+    expect(page.text).toContain('anthropic</td><td><span class="off">not configured</span>');
     // Models: aliases from config.
     expect(page.text).toContain('my-alias');
     expect(page.text).toContain('gpt-4');
     for (const link of ['/docs', '/redoc', '/openapi.json']) expect(page.text).toContain(`href="${link}"`);
     // Where to point a client: the port it really listens on (the test asked for any free port).
-    expect(page.text).toContain(`:${gw.gateway.port}/v1`);
+    expect(page.text).toContain(`<code>http://127.0.0.1:${gw.gateway.port}/v1</code>`);
+    expect(page.text).not.toContain('HOST');
+  });
+
+  it('GET / names the address the reader used (its Host header), and only a sane one', async () => {
+    const port = gw.gateway.port;
+    const viaName = await rawGet(port, '/', 'gateway.example:8443');
+    expect(viaName).toContain('<code>http://gateway.example:8443/v1</code>');
+    // A Host header that is not a host is never echoed: the address reached is shown instead.
+    const hostile = await rawGet(port, '/', 'x"><script>alert(1)</script>');
+    expect(hostile).not.toContain('<script>alert');
+    expect(hostile).toContain(`<code>http://127.0.0.1:${port}/v1</code>`);
+  });
+
+  it('GET / draws with plain text and CSS, no emoji (a box without emoji fonts)', async () => {
+    const page = await get(`${gw.url}/`);
+    // Latin-1 and general punctuation (— …) are in every font; pictographs and dingbats are not.
+    const exotic = [...page.text].filter((ch) => {
+      const code = ch.codePointAt(0) ?? 0;
+      return code > 0x7e && !(code >= 0xa0 && code <= 0xff) && !(code >= 0x2000 && code <= 0x206f);
+    });
+    expect(exotic).toEqual([]);
   });
 
   it('GET / escapes names from config', async () => {
