@@ -41,10 +41,15 @@ export function finishReasonOf(reason: unknown, hasCalls: boolean): string {
   return hasCalls ? 'tool_calls' : 'stop';
 }
 
-/** `candidatesTokenCount` excludes thinking tokens, which OpenAI counts as completion tokens. */
+/**
+ * `candidatesTokenCount` excludes thinking tokens, which OpenAI counts as completion tokens;
+ * `promptTokenCount` excludes what tools (Google Search grounding, code execution, URL context)
+ * fed the model, which is billed as input: prompt_tokens counts both, so prompt + completion
+ * adds up to Gemini's totalTokenCount.
+ */
 export function usageOf(metadata: unknown): OpenAIUsage | undefined {
   if (!isRecord(metadata)) return undefined;
-  const prompt = tokenCount(metadata.promptTokenCount);
+  const prompt = tokenCount(metadata.promptTokenCount) + tokenCount(metadata.toolUsePromptTokenCount);
   const completion = tokenCount(metadata.candidatesTokenCount) + tokenCount(metadata.thoughtsTokenCount);
   const usage: OpenAIUsage = {
     prompt_tokens: prompt,

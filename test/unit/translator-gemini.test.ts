@@ -42,6 +42,9 @@ describe('OpenAI → Gemini golden fixtures', () => {
         'gemini3-thought-signature-stream',
         'gemini3-tool-loop',
         'parallel-calls-signature-stream',
+        'grounding-tool-use-usage',
+        'grounding-stream',
+        'tool-use-usage-stream',
       ]),
     );
   });
