@@ -27,12 +27,23 @@ export function finishReasonOf(stopReason: unknown): string {
   return mappedFinishReason(FINISH_REASONS, stopReason);
 }
 
-/** Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all. */
+/**
+ * Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all.
+ * output_tokens includes thinking. The thinking share comes as
+ * `output_tokens_details.thinking_tokens` (current models; in a stream on the last
+ * message_delta) and becomes reasoning_tokens. Where the wire has no such count it is left out,
+ * not estimated: Claude 4 models return summarized (or redacted) thinking text while billing
+ * the full thinking, so a count made from the text would be wrong.
+ */
 export function usageOf(usage: unknown): OpenAIUsage {
   const u = isRecord(usage) ? usage : {};
   const cached = tokenCount(u.cache_read_input_tokens);
   const prompt = tokenCount(u.input_tokens) + tokenCount(u.cache_creation_input_tokens) + cached;
-  return openAIUsage(prompt, tokenCount(u.output_tokens), cached);
+  const out = openAIUsage(prompt, tokenCount(u.output_tokens), cached);
+  const details = isRecord(u.output_tokens_details) ? u.output_tokens_details : {};
+  if (typeof details.thinking_tokens === 'number' && Number.isFinite(details.thinking_tokens))
+    out.completion_tokens_details = { reasoning_tokens: details.thinking_tokens };
+  return out;
 }
 
 export function translateAnthropicResponse(upstream: unknown): unknown {
