@@ -49,10 +49,19 @@ function textOf(content: unknown): string {
     .join('');
 }
 
+/**
+ * Cohere answers a call of a tool without parameters with `arguments: "null"` (or nothing);
+ * OpenAI clients parse the arguments into an object, so such a call gets "{}".
+ */
+function argumentsOf(value: unknown): string {
+  if (value === undefined || value === null || value === '' || value === 'null') return '{}';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function toolCallOf(call: unknown): unknown {
   const c = isRecord(call) ? call : {};
   const fn = isRecord(c.function) ? c.function : {};
-  const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+  const args = argumentsOf(fn.arguments);
   return { id: c.id, type: 'function', function: { name: fn.name, arguments: args } };
 }
 
