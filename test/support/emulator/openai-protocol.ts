@@ -14,9 +14,6 @@ import type { ChatBehaviour, RecordedRequest, ToolCallSpec, UsageSpec } from './
  * shared/reference/wire-formats.md §1.
  */
 
-/** Ids listed by GET …/models. */
-export const EMULATOR_MODEL_IDS = ['emulator-model-a', 'emulator-model-b'] as const;
-
 const DEFAULT_USAGE: UsageSpec = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 // A fixed timestamp keeps answers reproducible between runs.
 const CREATED = 1_700_000_000;
@@ -212,20 +209,9 @@ const embeddings: RouteHandler = (req, ctx): Reply => {
   };
 };
 
-const models: RouteHandler = (_req, ctx): Reply => ({
-  type: 'json',
-  status: 200,
-  headers: requestId(ctx),
-  body: {
-    object: 'list',
-    data: EMULATOR_MODEL_IDS.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'emulator' })),
-  },
-});
-
 const ROUTES: Array<{ method: string; suffix: string; handler: RouteHandler }> = [
   { method: 'POST', suffix: '/chat/completions', handler: chatCompletions },
   { method: 'POST', suffix: '/embeddings', handler: embeddings },
-  { method: 'GET', suffix: '/models', handler: models },
 ];
 
 export const openAiProtocol: Protocol = {

@@ -6,6 +6,7 @@ import { cohereProtocol } from './cohere-protocol.js';
 import { deliver, sleep } from './delivery.js';
 import { geminiProtocol } from './gemini-protocol.js';
 import { imagesProtocol } from './images-protocol.js';
+import { isModelListRequest, modelListProtocol } from './model-lists.js';
 import { openAiProtocol } from './openai-protocol.js';
 import type { AnswerContext, Protocol, RouteHandler } from './protocol.js';
 import type { Behaviour, ChatBehaviour, RecordedRequest } from './types.js';
@@ -89,6 +90,8 @@ function recordOf(req: IncomingMessage, rawBody: string): RecordedRequest {
 export class ProviderEmulator {
   readonly url: string;
   readonly requests: RecordedRequest[] = [];
+  /** Model list fetches (GET …/models, …/api/tags), kept apart so they never shift `requests`. */
+  readonly listRequests: RecordedRequest[] = [];
   /** Requests whose client connection closed before the emulator finished answering. */
   abortedCount = 0;
 
@@ -101,6 +104,9 @@ export class ProviderEmulator {
   private readonly sockets = new Set<Socket>();
   private readonly exchanges = new Set<Exchange>();
   private closing: Promise<void> | undefined;
+  private listIds: readonly string[] | undefined;
+  private listBehaviour: ((req: RecordedRequest) => Behaviour | undefined) | undefined;
+  private readonly listProtocol = modelListProtocol(() => this.listIds);
 
   private constructor(server: Server, url: string) {
     this.server = server;
@@ -140,6 +146,19 @@ export class ProviderEmulator {
     this.fallback = behaviour;
   }
 
+  /** The ids every model list endpoint answers with (undefined: each provider's defaults). */
+  setModelList(ids: readonly string[] | undefined): void {
+    this.listIds = ids;
+  }
+
+  /**
+   * Model list endpoints answer with this (an error, a stall, a reset), or with what the function
+   * returns for each request (undefined: the list); undefined lists again.
+   */
+  failModelList(behaviour: Behaviour | ((req: RecordedRequest) => Behaviour | undefined) | undefined): void {
+    this.listBehaviour = typeof behaviour === 'object' ? () => behaviour : behaviour;
+  }
+
   /** Dynamic override, consulted before the queue; return undefined to fall back. */
   onRequest(fn: (req: RecordedRequest) => Behaviour | undefined): void {
     this.override = fn;
@@ -174,6 +193,9 @@ export class ProviderEmulator {
     this.queue.length = 0;
     // Emptied in place: tests may hold a reference to `requests`.
     this.requests.length = 0;
+    this.listRequests.length = 0;
+    this.listIds = undefined;
+    this.listBehaviour = undefined;
     this.fallback = PLAIN_CHAT;
     this.override = undefined;
     this.abortedCount = 0;
@@ -222,8 +244,14 @@ export class ProviderEmulator {
     if (exchange.closed.signal.aborted) return;
 
     const recorded = recordOf(req, rawBody);
-    this.requests.push(recorded);
-    this.notifyWaiters();
+    if (isModelListRequest(recorded.method, recorded.path.split('?')[0] ?? '')) {
+      // A gateway fetches lists on its own schedule; a test's request counts must not see them.
+      exchange.settled = true;
+      this.listRequests.push(recorded);
+    } else {
+      this.requests.push(recorded);
+      this.notifyWaiters();
+    }
 
     try {
       await this.answer(exchange, recorded);
@@ -248,14 +276,24 @@ export class ProviderEmulator {
   private async answer(exchange: Exchange, recorded: RecordedRequest): Promise<void> {
     const { res, closed } = exchange;
     const pathname = recorded.path.split('?')[0] ?? recorded.path;
-    const route = findRoute(recorded.method, pathname);
+    const listHandler = this.listProtocol.route(recorded.method, pathname);
+    const isList = listHandler !== undefined;
+    const route = isList
+      ? { protocol: this.listProtocol, handler: listHandler }
+      : findRoute(recorded.method, pathname);
     if (route === undefined) {
       const body = PROTOCOLS[0]?.errorBody(404, `emulator: no endpoint for ${recorded.method} ${pathname}`);
       await deliver(res, { type: 'json', status: 404, headers: {}, body }, {}, closed.signal);
       return;
     }
     // Only POSTs are scripted: listing models must keep working while chat calls fail.
-    const behaviour = recorded.method === 'POST' ? this.pickBehaviour(recorded) : PLAIN_CHAT;
+    // Model lists fail only when a test says so (failModelList).
+    const behaviour =
+      recorded.method === 'POST'
+        ? this.pickBehaviour(recorded)
+        : isList
+          ? (this.listBehaviour?.(recorded) ?? PLAIN_CHAT)
+          : PLAIN_CHAT;
     const context = (chat: ChatBehaviour): AnswerContext => ({ behaviour: chat, next: (c) => this.next(c) });
 
     switch (behaviour.kind) {
