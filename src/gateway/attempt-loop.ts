@@ -9,6 +9,8 @@ import { estimateTokens } from '../keys/token-estimate.js';
 import { fixedUpstreamPath } from '../providers/fixed-path.js';
 import type { Protocol } from '../providers/registry.js';
 import type { Target } from '../routing/router.js';
+import { redactorFor } from '../secrets/config-secrets.js';
+import type { Redactor } from '../secrets/redactor.js';
 import { chatTranslatorFor } from '../translators/index.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
 import { type ExchangeSignal, sleep } from './exchange-signal.js';
@@ -60,6 +62,8 @@ export interface CommittedResponse {
   call?: UpstreamCall;
   /** Stops listening to the exchange signal once the body is done with. */
   release: () => void;
+  /** The configuration's secrets, for what is copied from the stream (its error events). */
+  redactor: Redactor;
 }
 
 export interface AttemptDeps {
@@ -117,15 +121,6 @@ function baseHeaders(provider: ProviderConfig, key: ProviderKey, stream: boolean
   return headers;
 }
 
-/**
- * Some providers echo the key they refused ("Incorrect API key provided: sk-…"). The upstream's
- * message is passed to the client and logged, so the key is replaced by its non-secret id first.
- */
-function redactKey(message: string, key: ProviderKey): string {
-  if (key.key === '') return message;
-  return message.replaceAll(key.key, `[key ${key.id}]`);
-}
-
 async function attemptOnce(
   deps: AttemptDeps,
   target: Target,
@@ -179,14 +174,17 @@ async function attemptOnce(
   if (outcome.status < 200 || outcome.status >= 300) {
     input.signal.off('abort', onAbort);
     const body = outcome.kind === 'answer' ? outcome.body : outcome.chunk;
-    const detail = translator.parseError(outcome.status, body.toString('utf8'));
+    // Some providers echo a key ("Incorrect API key provided: sk-…"), in any field. Everything the
+    // client, the log and the attempt records get of this body is read from the redacted text.
+    const text = redactorFor(deps.config).errorBody(body.toString('utf8'));
+    const detail = translator.parseError(outcome.status, text);
     return {
       ok: false,
       failure: {
         kind: 'status',
         status: outcome.status,
         retryable: RETRYABLE_STATUSES.has(outcome.status),
-        message: redactKey(detail.message, key),
+        message: detail.message,
         retryAfterMs: parseRetryAfter(outcome.headers['retry-after']),
         upstreamType: detail.type,
         upstreamCode: detail.code,
@@ -210,6 +208,7 @@ async function attemptOnce(
     firstChunk: answered ? undefined : outcome.chunk,
     call: answered ? undefined : call,
     release: () => input.signal.off('abort', onAbort),
+    redactor: redactorFor(deps.config),
   };
   return { ok: true, response };
 }
@@ -295,7 +294,11 @@ export async function runAttempts(
         outcome: result.ok ? 'ok' : result.failure.kind,
         duration_ms: Math.round(duration * 100) / 100,
       };
-      if (!result.ok) record.error = result.failure.message;
+      // A transport error's text is not the upstream's, but it is copied to the client and the log.
+      if (!result.ok) {
+        result.failure.message = redactorFor(config).text(result.failure.message);
+        record.error = result.failure.message;
+      }
       trace.attempts.push(record);
       if (result.ok) {
         deps.keys.report(key, lease, { status: result.response.status }, target.provider.name);

@@ -1,6 +1,7 @@
 // Process logs: pino JSON lines on stdout, with the seeds' level names (warning, critical, none).
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevelName } from '../config/types.js';
+import type { Redactor } from '../secrets/redactor.js';
 
 const PINO_LEVEL: Record<LogLevelName, string> = {
   debug: 'debug',
@@ -13,7 +14,15 @@ const PINO_LEVEL: Record<LogLevelName, string> = {
 
 const LABEL: Record<string, string> = { warn: 'warning', fatal: 'critical' };
 
-export function createProcessLogger(level: LogLevelName, destination?: DestinationStream): Logger {
+/**
+ * `redactor` gives the current configuration's secrets (it changes on reload): every line is
+ * searched for them as written, whoever logged what, since upstream text reaches log calls.
+ */
+export function createProcessLogger(
+  level: LogLevelName,
+  destination?: DestinationStream,
+  redactor?: () => Redactor,
+): Logger {
   const options = {
     level: PINO_LEVEL[level],
     base: { service: 'ai-proxy', pid: process.pid },
@@ -24,6 +33,7 @@ export function createProcessLogger(level: LogLevelName, destination?: Destinati
       paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.apiKey', '*.key', 'key'],
       censor: '[redacted]',
     },
+    hooks: redactor === undefined ? {} : { streamWrite: (line: string) => redactor().text(line) },
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -1,6 +1,7 @@
 // Hands a finished exchange to the request log. Only an object is built here; serializing happens
 // in the log's flush, after the response is out.
 import type { PendingRecord } from '../logs/request-record.js';
+import { redactorFor } from '../secrets/config-secrets.js';
 import type { ExchangeContext } from './exchange-context.js';
 import type { Runtime } from './runtime.js';
 
@@ -25,6 +26,7 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
   if (ctx.logged) return;
   ctx.logged = true;
   const exchange = ctx.exchange;
+  const error = exchange?.error ?? ctx.errorBody ?? null;
   const pending: PendingRecord = {
     base: {
       id: ctx.id,
@@ -52,7 +54,8 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
     unparsedRequest: ctx.unparsedBody,
     responseBytes: exchange?.responseBytes,
     streamChunks: exchange?.streamChunks,
-    error: exchange?.error ?? ctx.errorBody ?? null,
+    // Whatever built the error, no secret reaches the log (and the log store that ingests it).
+    error: error === null ? null : redactorFor(runtime.state.config).value(error),
   };
   if (exchange !== undefined) {
     pending.lease = exchange.lease;

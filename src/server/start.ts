@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import { type LoadOptions, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createProcessLogger } from '../logs/process-logger.js';
+import { redactorFor } from '../secrets/config-secrets.js';
 import { buildApp } from './app.js';
 import { checkExposure } from './exposure.js';
 
@@ -33,7 +34,9 @@ export interface RunningGateway {
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
   const config = loadConfig(options);
   checkExposure(config);
-  const logger = createProcessLogger(config.log.level, options.logDestination);
+  // Every process-log line is searched for the secrets of the configuration in force.
+  let current = config;
+  const logger = createProcessLogger(config.log.level, options.logDestination, () => redactorFor(current));
   const runtime = new Runtime(config, logger);
   for (const warning of config.warnings) logger.warn(warning);
   if (config.clientKeys.length === 0) {
@@ -66,6 +69,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
       const next = loadConfig(options);
       checkExposure(next);
       runtime.reload(next);
+      current = next;
       logger.info({ config_file: next.configFile ?? null }, 'configuration reloaded');
       return next;
     },

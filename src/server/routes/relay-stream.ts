@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { failureFromError } from '../../gateway/failure.js';
+import { StreamGuard } from '../../secrets/stream-guard.js';
 import { sseFrame } from '../../streaming/sse-writer.js';
 import type { ExchangeInfo } from '../exchange-context.js';
 
@@ -49,15 +50,21 @@ export function relayStream(
       call?.pause();
     }
   };
+  // Error events are searched for secrets (an upstream may echo its key in one); see stream-guard.ts.
+  const guard = committed.redactor.empty ? undefined : new StreamGuard(committed.redactor);
   /** The last chunks and the end of the body in one write (not a write, then the end's own). */
   const endWith = () => {
+    const held = guard?.end();
+    if (held !== undefined && held.length > 0 && !res.destroyed) pending.push(held);
     const out = take();
     if (out === undefined || res.destroyed) res.end();
     else res.end(out);
   };
   /** Queues a chunk for this tick's write; false while the client's buffer is full. */
-  const emit = (chunk: Buffer | undefined): boolean => {
-    if (chunk === undefined || chunk.length === 0 || res.destroyed) return !full;
+  const emit = (upstream: Buffer | undefined): boolean => {
+    if (upstream === undefined || upstream.length === 0 || res.destroyed) return !full;
+    const chunk = guard === undefined ? upstream : guard.push(upstream);
+    if (chunk.length === 0) return !full;
     if (pending.length === 0) process.nextTick(flush);
     pending.push(chunk);
     return !full;

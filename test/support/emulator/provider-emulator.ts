@@ -344,7 +344,17 @@ export class ProviderEmulator {
         return;
       case 'raw':
         res.writeHead(behaviour.status, behaviour.headers);
-        res.end(behaviour.body);
+        if (behaviour.chunks === undefined) {
+          res.end(behaviour.body);
+          return;
+        }
+        res.write(behaviour.body);
+        for (const chunk of behaviour.chunks) {
+          await sleep(behaviour.chunkDelayMs ?? 20, closed.signal);
+          if (closed.signal.aborted) return;
+          res.write(chunk);
+        }
+        res.end();
         return;
     }
   }

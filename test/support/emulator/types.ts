@@ -78,6 +78,9 @@ export interface RawBehaviour {
   status: number;
   headers?: Record<string, string>;
   body: string;
+  /** Written after `body`, one write each with `chunkDelayMs` between: a body split across reads. */
+  chunks?: string[];
+  chunkDelayMs?: number;
 }
 
 export type Behaviour =

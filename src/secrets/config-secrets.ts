@@ -1,0 +1,33 @@
+// The secrets of one configuration, as one Redactor: every provider key (by its non-secret id),
+// every client key, and the catalog token. Built once per Config (a reload makes a new
+// Config, so new keys are picked up and dropped ones are no longer looked for).
+import { hash } from 'node:crypto';
+import type { Config } from '../config/types.js';
+import { Redactor, type Secret } from './redactor.js';
+
+const redactors = new WeakMap<Config, Redactor>();
+
+export function configSecrets(config: Config): Secret[] {
+  const secrets: Secret[] = [];
+  for (const provider of config.providers.values()) {
+    for (const key of provider.keys) {
+      if (key.key !== '') secrets.push({ value: key.key, label: `[key ${key.id}]` });
+    }
+  }
+  for (const key of config.clientKeys) {
+    // The short hash the request log carries for this key (client-auth.ts): names it, reveals nothing.
+    secrets.push({ value: key, label: `[client key ${hash('sha256', key, 'hex').slice(0, 16)}]` });
+  }
+  const token = config.catalog?.authToken;
+  if (token !== undefined && token !== '') secrets.push({ value: token, label: '[catalog token]' });
+  return secrets;
+}
+
+export function redactorFor(config: Config): Redactor {
+  let redactor = redactors.get(config);
+  if (redactor === undefined) {
+    redactor = new Redactor(configSecrets(config));
+    redactors.set(config, redactor);
+  }
+  return redactor;
+}
