@@ -64,6 +64,8 @@ export const fileConfigSchema = z.object({
   model_list_url: z.url({ protocol: /^https?$/ }).optional(),
   model_list_auth_token: z.string().min(1).optional(),
   model_list_refresh_seconds: z.number().int().min(1).max(86_400).optional(),
+  /** How often each provider's own model list is fetched for /v1/models; 0 turns it off. */
+  models_refresh_seconds: z.number().int().min(0).max(86_400).optional(),
   logdb: z
     .object({
       enabled: z.boolean().optional(),
@@ -84,11 +86,11 @@ export const fileConfigSchema = z.object({
     .optional(),
   redis_key_prefix: z.string().min(1).optional(),
   redis_fail_mode: z.enum(['open', 'closed']).optional(),
+  redis_command_timeout_ms: z.number().int().min(10).max(60_000).optional(),
   usage_state_file: z.string().min(1).optional(),
   usage_snapshot_seconds: positiveInt.optional(),
   timeouts: z
     .object({
-  redis_command_timeout_ms: z.number().int().min(10).max(60_000).optional(),
       connect_ms: durationMs.optional(),
       first_byte_ms: durationMs.optional(),
       total_ms: durationMs.optional(),

@@ -240,6 +240,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     prices: readPrices(file),
     limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
     catalog: readCatalogSettings(env, file),
+    modelsRefreshSeconds:
+      envInt(env, 'MODELS_REFRESH_SECONDS', 0, 86_400) ?? file.models_refresh_seconds ?? 600,
     timeouts: {
       connectMs: envInt(env, 'TIMEOUT_CONNECT_MS', 1, 3_600_000) ?? file.timeouts?.connect_ms ?? 10_000,
       firstByteMs:

@@ -119,6 +119,8 @@ export interface Config {
   limitState: LimitStateConfig;
   /** MODEL_LIST_URL and friends; undefined when no catalog is configured. */
   catalog: CatalogSettings | undefined;
+  /** MODELS_REFRESH_SECONDS: how often each provider's own model list is fetched; 0 turns it off. */
+  modelsRefreshSeconds: number;
   timeouts: TimeoutConfig;
   retry: RetryConfig;
   bodyLimitBytes: number;

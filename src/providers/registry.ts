@@ -26,6 +26,11 @@ export interface ProviderDescriptor {
   aliases?: string[];
   /** Path the API lives under, appended to a base URL that lacks it (Ollama's `/v1`). */
   apiPath?: string;
+  /**
+   * Where /v1/models learns this provider's models when not from its protocol's list endpoint:
+   * Ollama's own `/api/tags`, or none (no list endpoint at all).
+   */
+  modelList?: 'ollama-tags' | 'none';
 }
 
 const bearer: AuthStyle = { header: 'authorization', prefix: 'Bearer ' };
@@ -88,6 +93,7 @@ export const BUILTIN_PROVIDERS: readonly ProviderDescriptor[] = [
     auth: bearer,
     keyEnv: ['OLLAMA_API_KEY'],
     keyOptional: true,
+    modelList: 'ollama-tags',
   },
   {
     name: 'ideogram',
@@ -102,6 +108,7 @@ export const BUILTIN_PROVIDERS: readonly ProviderDescriptor[] = [
     baseUrl: 'https://external.api.recraft.ai/v1',
     auth: bearer,
     keyEnv: ['RECRAFT_API_KEY'],
+    modelList: 'none',
   },
 ];
 

@@ -12,10 +12,19 @@ import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
 import { BackgroundIngest } from '../logstore/background-ingest.js';
+import { ProviderModels } from '../routing/provider-models.js';
 import type { RoutingExtensions } from '../routing/router.js';
 import { accountingFor } from '../usage/accounting.js';
 import { Pricing } from '../usage/pricing.js';
 import { buildState, type GatewayState } from './gateway-state.js';
+
+/** A list page is bounded like a model call's first byte, and never longer than 10 s. */
+function modelListSettings(config: Config) {
+  return {
+    refreshSeconds: config.modelsRefreshSeconds,
+    timeoutMs: Math.min(10_000, config.timeouts.firstByteMs),
+  };
+}
 
 export class Runtime {
   state: GatewayState;
@@ -30,6 +39,8 @@ export class Runtime {
   readonly startedAt = Date.now();
   /** The remote model catalog; kept across reloads, refreshed on its own timer. */
   readonly catalog: Catalog;
+  /** Each configured provider's own model list, for /v1/models; refreshed on its own timer. */
+  readonly providerModels: ProviderModels;
   private inFlight = 0;
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
   closing = false;
@@ -46,6 +57,8 @@ export class Runtime {
     this.pricing.addSource(this.catalog);
     this.state = buildState(config, this.routingExtensions());
     this.pools = new UpstreamPools({ connectTimeoutMs: config.timeouts.connectMs });
+    this.providerModels = new ProviderModels({ pools: this.pools, logger });
+    this.providerModels.configure(config.providers.values(), modelListSettings(config));
     this.identity = loadServerIdentity(config.log.dir, config.serverId);
     this.requestLog = new RequestLog({
       dir: config.log.dir,
@@ -101,6 +114,7 @@ export class Runtime {
     this.state = buildState(config, this.routingExtensions());
     this.pricing.update(config);
     this.pools.update({ connectTimeoutMs: config.timeouts.connectMs });
+    this.providerModels.configure(config.providers.values(), modelListSettings(config));
     setLoggerLevel(this.logger, config.log.level);
     for (const warning of config.warnings) this.logger.warn(warning);
   }
@@ -119,6 +133,7 @@ export class Runtime {
 
   async close(): Promise<void> {
     this.catalog.close();
+    this.providerModels.close();
     await this.requestLog.close();
     // After the flush, so the last pass stores every record the log has.
     await this.logStore?.stop();

@@ -14,6 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { Runtime } from './runtime.js';
 
 const CATALOG_START_WAIT_MS = 5_000;
+/** The providers' own model lists get less: /v1/models fills in when they answer. */
+const PROVIDER_MODELS_START_WAIT_MS = 2_000;
 
 export interface StartOptions extends LoadOptions {
   /** Where process logs go (stdout by default); tests capture them. */
@@ -47,7 +49,10 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
   await runtime.limitState.ready;
   // The first catalog fetch gets a moment, so the first requests can already use it; a catalog that
   // is down or slow never holds start-up longer than this.
-  await runtime.catalog.whenSettled(CATALOG_START_WAIT_MS);
+  await Promise.all([
+    runtime.catalog.whenSettled(CATALOG_START_WAIT_MS),
+    runtime.providerModels.whenSettled(PROVIDER_MODELS_START_WAIT_MS),
+  ]);
   const app = await buildApp(runtime);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -37,7 +37,14 @@ export function healthReport(runtime: Runtime) {
     server_id: runtime.identity.server_id,
     active_requests: runtime.activeRequests,
     config_loaded_at: runtime.state.loadedAt.toISOString(),
-    providers: Object.fromEntries(providers.map(({ name, ...rest }) => [name, rest])),
+    // model_list: the provider's own model list for /v1/models (null when not fetched); a stale or
+    // failed list never stops the provider from routing.
+    providers: Object.fromEntries(
+      providers.map(({ name, ...rest }) => [
+        name,
+        { ...rest, model_list: runtime.providerModels.health(name) },
+      ]),
+    ),
     catalog,
   };
 }

@@ -1,7 +1,8 @@
 // GET /v1/models and GET /v1/models/{id}, in OpenAI's list and model shapes.
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../../errors.js';
-import { listModels } from '../../routing/model-list.js';
+import { type ListedModel, listModels } from '../../routing/model-list.js';
+import type { Router } from '../../routing/router.js';
 import { errorResponses } from '../chat-schema.js';
 import type { Runtime } from '../runtime.js';
 
@@ -17,6 +18,30 @@ const modelSchema = {
 
 export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): void {
   const created = Math.floor(runtime.startedAt / 1000);
+  // The list is rebuilt only when the router (a reload), the catalog's list or a provider's list
+  // changed: each upstream model costs a router lookup to pick the id a client must send.
+  let cache:
+    | {
+        router: Router;
+        catalog: readonly unknown[];
+        upstream: readonly unknown[];
+        list: ListedModel[];
+        byId: Map<string, ListedModel>;
+      }
+    | undefined;
+  // No catalog answers a fresh empty array each time; two empty lists are the same list.
+  const same = (a: readonly unknown[], b: readonly unknown[]) =>
+    a === b || (a.length === 0 && b.length === 0);
+  const current = () => {
+    const { config, router } = runtime.state;
+    const catalog = runtime.catalog.listed();
+    const upstream = runtime.providerModels.listed();
+    if (cache?.router !== router || !same(cache.catalog, catalog) || !same(cache.upstream, upstream)) {
+      const list = listModels(config, created, catalog, { models: upstream, router });
+      cache = { router, catalog, upstream, list, byId: new Map(list.map((model) => [model.id, model])) };
+    }
+    return cache;
+  };
 
   app.get(
     '/v1/models',
@@ -34,10 +59,7 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         },
       },
     },
-    async () => ({
-      object: 'list',
-      data: listModels(runtime.state.config, created, runtime.catalog.listed()),
-    }),
+    async () => ({ object: 'list', data: current().list }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -79,13 +101,18 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
           },
         );
       }
-      const { config, router } = runtime.state;
-      const listed = listModels(config, created, runtime.catalog.listed()).find((model) => model.id === id);
+      const listed = current().byId.get(id);
       if (listed !== undefined) return listed;
-      // Anything routable exists as far as the client is concerned.
+      // Another spelling of a listed model (`openai:gpt-4o` for `gpt-4o`), or a model of a provider
+      // whose list is not known (never fetched, or none to fetch): routable then counts as existing.
       try {
-        const [target] = router.resolve(id);
-        if (target !== undefined) return { id, object: 'model', created, owned_by: target.provider.name };
+        const [target] = runtime.state.router.resolve(id);
+        if (
+          target !== undefined &&
+          runtime.providerModels.lists(target.provider.name, target.model) !== 'absent'
+        ) {
+          return { id, object: 'model', created, owned_by: target.provider.name };
+        }
       } catch {
         // fall through to the 404 below
       }

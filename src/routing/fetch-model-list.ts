@@ -1,0 +1,98 @@
+// One provider's model list, page by page, through the shared upstream pools with a time bound per
+// page and a size bound per answer. Errors say what failed (status, timeout, socket error) and never
+// carry a key, a URL's query or the answer's text (a provider may echo the key it refused).
+import type { Pool } from 'undici';
+import type { ProviderConfig, ProviderKey } from '../config/types.js';
+import type { FetchedModel, ModelListProtocol } from './model-list-protocols.js';
+
+export interface ListFetchOptions {
+  pool: Pool;
+  basePath: string;
+  provider: ProviderConfig;
+  /** undefined: a provider that needs no key (Ollama). */
+  key: ProviderKey | undefined;
+  protocol: ModelListProtocol;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** An HTTP status other than 2xx, kept apart so the caller can try another key after 401/403. */
+export class ListStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** A list of thousands of models is a few MB (OpenRouter's is the largest); past this it is not one. */
+const MAX_BYTES = 16 * 1024 * 1024;
+/** Paging stops here whatever the provider says, so a cursor that never ends cannot loop. */
+const MAX_PAGES = 50;
+
+export async function fetchModelList(options: ListFetchOptions): Promise<FetchedModel[]> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.provider.headers };
+  if (options.key !== undefined && options.key.key !== '') {
+    headers[options.provider.auth.header] = options.provider.auth.prefix + options.key.key;
+  }
+  const models: FetchedModel[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const body = await getJson(options, options.protocol.path(options.basePath, cursor), headers);
+    const parsed = options.protocol.parse(body);
+    models.push(...parsed.models);
+    if (parsed.next === undefined || parsed.next === cursor) break;
+    cursor = parsed.next;
+  }
+  return models;
+}
+
+async function getJson(options: ListFetchOptions, path: string, headers: Record<string, string>) {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = AbortSignal.any([timeout, options.signal]);
+  let response: Awaited<ReturnType<Pool['request']>>;
+  try {
+    response = await options.pool.request({
+      method: 'GET',
+      path,
+      headers,
+      signal,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  } catch (error) {
+    throw new Error(reason(error, timeout));
+  }
+  try {
+    if (response.statusCode < 200 || response.statusCode >= 300)
+      throw new ListStatusError(response.statusCode);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BYTES) throw new Error(`answer larger than ${MAX_BYTES} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    } catch {
+      throw new Error('answer is not JSON');
+    }
+  } catch (error) {
+    if (!response.body.destroyed) {
+      // Destroying undici's body emits an abort error of its own; nobody else listens for it.
+      response.body.on('error', () => {});
+      response.body.destroy();
+    }
+    if (error instanceof ListStatusError) throw error;
+    throw new Error(reason(error, timeout));
+  }
+}
+
+function reason(error: unknown, timeout: AbortSignal): string {
+  if (timeout.aborted) return 'timed out';
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  // undici's messages name the socket, never the URL; its codes say more than "fetch failed".
+  return typeof code === 'string' && !error.message.includes(code)
+    ? `${error.message} (${code})`
+    : error.message;
+}
