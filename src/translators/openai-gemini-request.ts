@@ -3,6 +3,7 @@
 // translated is rejected with a 400 naming the field, never guessed at.
 import { GatewayError } from '../errors.js';
 import { isRecord } from '../json-guards.js';
+import { geminiModelPath } from './gemini-model-path.js';
 import { copyParams, maxTokensOf, stopSequences } from './request-params.js';
 import type { BuildContext, UpstreamRequest } from './types.js';
 
@@ -327,7 +328,7 @@ function mergeExtra(request: Json, extra: unknown): void {
 }
 
 export function geminiPath(model: string, stream: boolean): string {
-  const name = encodeURIComponent(model).replaceAll('%2F', '/');
+  const name = geminiModelPath(model);
   return stream ? `/models/${name}:streamGenerateContent?alt=sse` : `/models/${name}:generateContent`;
 }
 

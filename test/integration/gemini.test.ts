@@ -328,6 +328,31 @@ describe('chat completions through the Gemini native API', () => {
     });
     expect(upstream.requests).toHaveLength(0);
   });
+  it('refuses a model name that would step out of /models/ in the upstream path, before calling Gemini', async () => {
+    for (const model of ['gemini:../../v1beta/files', 'gemini:x/./y', 'gemini:a//b', 'gemini:%2E%2E/files']) {
+      const chat = await gw
+        .client()
+        .chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }] })
+        .catch((caught: unknown) => caught);
+      const embed = await gw
+        .client()
+        .embeddings.create({ model, input: 'Hi' })
+        .catch((caught: unknown) => caught);
+      for (const error of [chat, embed]) {
+        if (model.includes('%2E')) {
+          // Not a dot segment: encoded whole, so Gemini sees a literal (unknown) name, never `..`.
+          continue;
+        }
+        expect(error, model).toBeInstanceOf(OpenAI.BadRequestError);
+        expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+          param: 'model',
+        });
+      }
+    }
+    for (const request of upstream.requests) expect(request.path).not.toMatch(/\/\.\.?\/|\/\.\.?[:?]|\/\//);
+    expect(upstream.requests.every((r) => r.path.startsWith('/v1beta/models/'))).toBe(true);
+  });
+
   it('ends the client stream with an error event when Gemini cuts it off', async () => {
     upstream.enqueue({ kind: 'cut-stream', afterChunks: 2 });
     const stream = await gw.client().chat.completions.create({

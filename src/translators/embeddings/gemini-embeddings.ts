@@ -2,6 +2,7 @@
 // Gemini reports no token usage for embeddings, so usage is 0 rather than a guess.
 import { GatewayError } from '../../errors.js';
 import { isRecord } from '../../json-guards.js';
+import { geminiModelPath } from '../gemini-model-path.js';
 import { geminiErrorDetail } from '../openai-gemini.js';
 import type { BuildContext, ChatTranslator, UpstreamRequest } from '../types.js';
 import {
@@ -20,7 +21,7 @@ function droppedParams(body: Record<string, unknown>): string[] {
 function buildGeminiEmbeddingsRequest(ctx: BuildContext): UpstreamRequest {
   const body = embeddingsBody(ctx);
   const texts = textInputs(body, ctx.provider.name);
-  const model = encodeURIComponent(ctx.model);
+  const model = geminiModelPath(ctx.model);
   const extra = extraFields(body);
   const one = (text: string) => ({
     model: `models/${ctx.model}`,
