@@ -326,3 +326,68 @@ describe('model list keys, time bound and switch', () => {
     }
   });
 });
+
+describe('listed ids under aliases, wildcards and a default provider', () => {
+  const emulators: Record<string, ProviderEmulator> = {};
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    for (const name of ['openai', 'anthropic', 'groq', 'openrouter']) {
+      emulators[name] = await ProviderEmulator.start();
+    }
+    emulators.openai!.setModelList(['gpt-4o', 'gpt-4.1']);
+    emulators.groq!.setModelList(['llama-3.1-8b-instant']);
+    emulators.openrouter!.setModelList(['meta-llama/llama-3-8b-instruct:free', 'anthropic/claude-3.5-haiku']);
+    gw = await startTestGateway({
+      env: {
+        OPENAI_API_KEY: KEYS.openai,
+        OPENAI_BASE_URL: `${emulators.openai!.url}/v1`,
+        ANTHROPIC_API_KEY: KEYS.anthropic,
+        ANTHROPIC_BASE_URL: `${emulators.anthropic!.url}/v1`,
+        GROQ_API_KEY: KEYS.groq,
+        GROQ_BASE_URL: `${emulators.groq!.url}/openai/v1`,
+        OPENROUTER_API_KEY: 'sk-or-models-secret-0006',
+        OPENROUTER_BASE_URL: `${emulators.openrouter!.url}/api/v1`,
+      },
+      // gpt-4o is an alias for another model, every claude-* goes to OpenRouter, and OpenRouter is
+      // the default provider (configured, no DEFAULT_PROVIDER): bare names route elsewhere.
+      files: {
+        'config.yml': [
+          'model_mappings:',
+          '  gpt-4o: "openai:gpt-4.1"',
+          '  "claude-*": "openrouter:anthropic/claude-*"',
+        ].join('\n'),
+      },
+    });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    for (const emulator of Object.values(emulators)) await emulator.close();
+  });
+
+  it('prefixes exactly the models whose bare name would route elsewhere, and every id routes', async () => {
+    const page = await gw.client().models.list();
+    const owners = Object.fromEntries(page.data.map((model) => [model.id, model.owned_by]));
+    expect(owners).toMatchObject({
+      'gpt-4o': 'openai', // the alias
+      'openai:gpt-4o': 'openai', // OpenAI's own gpt-4o, which the alias hides
+      'gpt-4.1': 'openai',
+      'anthropic:claude-3-5-haiku-20241022': 'anthropic', // claude-* goes to OpenRouter
+      'groq:llama-3.1-8b-instant': 'groq', // a bare name goes to the default provider
+      'meta-llama/llama-3-8b-instruct:free': 'openrouter', // the default provider itself
+      'anthropic/claude-3.5-haiku': 'openrouter',
+    });
+    expect(owners).not.toHaveProperty('claude-3-5-haiku-20241022');
+    const client = gw.client();
+    for (const model of page.data) {
+      const { response } = await client.chat.completions
+        .create({ model: model.id, messages: HI })
+        .withResponse();
+      expect(response.headers.get('x-ai-proxy-provider'), model.id).toBe(model.owned_by);
+      const prefix = `${model.owned_by}:`;
+      if (model.id.startsWith(prefix)) {
+        expect(response.headers.get('x-ai-proxy-model'), model.id).toBe(model.id.slice(prefix.length));
+      }
+    }
+  });
+});
