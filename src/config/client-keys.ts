@@ -18,12 +18,15 @@ export function collectClientKeys(sources: {
   envKeys: string[] | undefined;
   accessKey: string | undefined;
   apiKeys: string[] | undefined;
+  /** An admin key is a client key too. */
+  adminKeys: string[] | undefined;
   cwd: string;
 }): string[] {
   const keys = new Set<string>();
   for (const key of sources.envKeys ?? []) keys.add(key);
   if (sources.accessKey !== undefined) keys.add(sources.accessKey);
   for (const key of sources.apiKeys ?? []) keys.add(key);
+  for (const key of sources.adminKeys ?? []) keys.add(key);
   for (const key of readKeysFile(join(sources.cwd, FORWARDER_KEYS_FILE))) keys.add(key);
   return [...keys];
 }

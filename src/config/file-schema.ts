@@ -47,6 +47,8 @@ export const fileConfigSchema = z.object({
   port: z.number().int().min(0).max(65535).optional(),
   access_key: z.string().min(1).optional(),
   api_keys: z.array(z.string().min(1)).optional(),
+  /** Client keys that also see every client's totals in /v1/usage (ADMIN_KEYS). */
+  admin_keys: z.array(z.string().min(1)).optional(),
   default_provider: z.string().min(1).optional(),
   model_mappings: z.record(z.string(), mappingTargetSchema).optional(),
   providers_priority: z.union([z.array(z.string().min(1)), z.string()]).optional(),

@@ -108,6 +108,8 @@ export interface Config {
   sources: string[];
   configFile: string | undefined;
   clientKeys: string[];
+  /** ADMIN_KEYS / admin_keys: also in clientKeys; they see every client's totals in /v1/usage. */
+  adminKeys: string[];
   defaultProvider: string | undefined;
   exactMappings: Map<string, string[]>;
   wildcardMappings: MappingRule[];

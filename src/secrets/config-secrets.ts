@@ -1,5 +1,5 @@
 // The secrets of one configuration, as one Redactor: every provider key (by its non-secret id),
-// every client key, and the catalog token. Built once per Config (a reload makes a new
+// every client and admin key, and the catalog token. Built once per Config (a reload makes a new
 // Config, so new keys are picked up and dropped ones are no longer looked for).
 import { hash } from 'node:crypto';
 import type { Config } from '../config/types.js';
@@ -14,6 +14,8 @@ export function configSecrets(config: Config): Secret[] {
       if (key.key !== '') secrets.push({ value: key.key, label: `[key ${key.id}]` });
     }
   }
+  // Admin keys first: they are client keys too, and the first label given wins.
+  for (const key of config.adminKeys) secrets.push({ value: key, label: '[admin key]' });
   for (const key of config.clientKeys) {
     // The short hash the request log carries for this key (client-auth.ts): names it, reveals nothing.
     secrets.push({ value: key, label: `[client key ${hash('sha256', key, 'hex').slice(0, 16)}]` });

@@ -9,9 +9,23 @@ export function digest(key: string): Buffer {
 
 export class ClientAuth {
   private readonly digests: Buffer[];
+  private readonly adminDigests: Buffer[];
 
-  constructor(keys: readonly string[]) {
+  /** `keys` holds every accepted key, admin keys included. */
+  constructor(keys: readonly string[], adminKeys: readonly string[] = []) {
     this.digests = keys.map(digest);
+    this.adminDigests = adminKeys.map(digest);
+  }
+
+  /** An admin key (ADMIN_KEYS): it sees what concerns every client, such as all clients' usage. */
+  isAdmin(presented: string | undefined): boolean {
+    if (presented === undefined) return false;
+    const candidate = digest(presented);
+    let found = false;
+    for (const known of this.adminDigests) {
+      if (timingSafeEqual(candidate, known)) found = true;
+    }
+    return found;
   }
 
   /** No client key configured: the gateway is open (allowed on loopback only). */

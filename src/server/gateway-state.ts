@@ -15,7 +15,7 @@ export function buildState(config: Config, extensions: RoutingExtensions = {}): 
   return {
     config,
     router: new Router(config, extensions),
-    auth: new ClientAuth(config.clientKeys),
+    auth: new ClientAuth(config.clientKeys, config.adminKeys),
     loadedAt: new Date(),
   };
 }

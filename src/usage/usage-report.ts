@@ -1,6 +1,7 @@
 // GET /v1/usage in seed 003's shape (overview and details per provider, keys by their stable
 // non-secret id, rate_limit_windows, rate_limits), extended with tokens, cost and per-client
-// totals. Every count is for the current UTC day; minute windows are the sliding last minute.
+// totals (a client sees its own; an admin key sees every client's). Every count is for the current
+// UTC day; minute windows are the sliding last minute.
 import type { KeyLimits } from '../config/file-schema.js';
 import type { Config } from '../config/types.js';
 import type { UsageView } from '../keys/limit-store.js';
@@ -48,7 +49,16 @@ export function pooledKeyIds(config: Config): string[] {
   return ids;
 }
 
-export function buildUsageReport(config: Config, view: UsageView, mode: 'memory' | 'redis'): UsageReport {
+/**
+ * `client`: the asking client's key hash, whose totals alone are shown in `clients`; undefined
+ * shows every client's (an admin key, or an open gateway where nobody has a key).
+ */
+export function buildUsageReport(
+  config: Config,
+  view: UsageView,
+  mode: 'memory' | 'redis',
+  client?: string,
+): UsageReport {
   const report: UsageReport = { day: view.day, mode, overview: {}, details: {}, clients: {} };
   for (const provider of config.providers.values()) {
     if (provider.keys.length === 0) continue;
@@ -93,6 +103,7 @@ export function buildUsageReport(config: Config, view: UsageView, mode: 'memory'
     report.details[provider.name] = { keys, rate_limits: { ...provider.keys[0]!.limits } };
   }
   for (const [hash, totals] of view.clients) {
+    if (client !== undefined && hash !== client) continue;
     report.clients[hash] = {
       requests: totals.requests,
       tokens: Math.round(totals.tokens),
