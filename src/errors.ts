@@ -52,7 +52,8 @@ export const ERROR_CATALOGUE = {
   provider_error: {
     status: 400,
     type: 'invalid_request_error',
-    description: 'The provider refused the request (4xx); its status and message are passed back.',
+    description:
+      "The provider refused the request (4xx): its status and error come back (an OpenAI-protocol provider's body as it came).",
   },
   upstream_error: {
     status: 502,
@@ -93,6 +94,14 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null; provider?: string };
 }
 
+/** An upstream's error body passed to the client as it came (secrets already redacted). */
+export interface RelayedError {
+  /** The exact text sent. */
+  text: string;
+  /** The same, parsed: what the request log keeps. */
+  body: { error: Record<string, unknown> };
+}
+
 export interface GatewayErrorOptions {
   param?: string | null;
   /** Overrides the catalogue status, e.g. an upstream 422 passed back as it came. */
@@ -103,6 +112,8 @@ export interface GatewayErrorOptions {
   wireCode?: string | null;
   provider?: string;
   headers?: Record<string, string>;
+  /** Sent instead of the gateway's own body: an OpenAI-protocol provider's error, as it came. */
+  relayed?: RelayedError;
   cause?: unknown;
 }
 
@@ -114,6 +125,7 @@ export class GatewayError extends Error {
   readonly wireCode: string | null;
   readonly provider: string | undefined;
   readonly headers: Record<string, string>;
+  readonly relayed: RelayedError | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -126,6 +138,7 @@ export class GatewayError extends Error {
     this.wireCode = options.wireCode === undefined ? code : options.wireCode;
     this.provider = options.provider;
     this.headers = options.headers ?? {};
+    this.relayed = options.relayed;
   }
 
   toBody(): OpenAIErrorBody {
@@ -137,6 +150,13 @@ export class GatewayError extends Error {
     };
     if (this.provider !== undefined) error.provider = this.provider;
     return { error };
+  }
+
+  /** What the client gets (a relayed body's exact text, else the gateway's shape) and the log keeps. */
+  toResponse(): { text: string; error: unknown } {
+    if (this.relayed !== undefined) return { text: this.relayed.text, error: this.relayed.body.error };
+    const body = this.toBody();
+    return { text: JSON.stringify(body), error: body.error };
   }
 }
 

@@ -2,7 +2,7 @@
 // request, one call; on a retryable failure another key, a bounded retry with backoff, then the next
 // target. A stream is committed only once its first byte is in hand, so it can still fall back.
 import type { Config, ProviderConfig, ProviderKey } from '../config/types.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, type RelayedError } from '../errors.js';
 import type { Acquired, KeyPools } from '../keys/key-pool.js';
 import type { Lease } from '../keys/limit-store.js';
 import { estimateTokens } from '../keys/token-estimate.js';
@@ -188,6 +188,7 @@ async function attemptOnce(
         retryAfterMs: parseRetryAfter(outcome.headers['retry-after']),
         upstreamType: detail.type,
         upstreamCode: detail.code,
+        upstreamBody: detail.relay === true ? text : undefined,
       },
     };
   }
@@ -354,12 +355,17 @@ const TYPE_BY_STATUS: Record<number, string> = {
 
 function toClientError(failure: AttemptFailure, target: Target, trace?: ExchangeTrace): GatewayError {
   const provider = target.provider.name;
+  // The message may not name the provider (a relayed body is left as it came): the header does.
+  const named = { 'x-ai-proxy-provider': provider };
   const tries =
     trace === undefined
       ? ''
       : ` after ${trace.attempts.length} attempt${trace.attempts.length === 1 ? '' : 's'}`;
   if (failure.kind === 'timeout') {
-    return new GatewayError('upstream_timeout', `${provider}: ${failure.message}${tries}`, { provider });
+    return new GatewayError('upstream_timeout', `${provider}: ${failure.message}${tries}`, {
+      provider,
+      headers: named,
+    });
   }
   if (failure.kind === 'status' && failure.status !== undefined) {
     const status = failure.status;
@@ -367,12 +373,24 @@ function toClientError(failure: AttemptFailure, target: Target, trace?: Exchange
       const retryAfter = Math.max(1, Math.ceil((failure.retryAfterMs ?? 60_000) / 1000));
       return new GatewayError('rate_limit_exceeded', `${provider}: ${failure.message}`, {
         provider,
-        headers: { 'retry-after': String(retryAfter) },
+        headers: { ...named, 'retry-after': String(retryAfter) },
       });
     }
     if (status >= 400 && status < 500) {
+      const relayed = relayedBody(failure.upstreamBody);
+      if (relayed !== undefined) {
+        return new GatewayError('provider_error', failure.message, {
+          provider,
+          status,
+          type: failure.upstreamType ?? TYPE_BY_STATUS[status] ?? 'invalid_request_error',
+          wireCode: failure.upstreamCode ?? null,
+          relayed,
+          headers: named,
+        });
+      }
       return new GatewayError('provider_error', `${provider}: ${failure.message}`, {
         provider,
+        headers: named,
         status,
         type: failure.upstreamType ?? TYPE_BY_STATUS[status] ?? 'invalid_request_error',
         wireCode: failure.upstreamCode ?? null,
@@ -380,7 +398,18 @@ function toClientError(failure: AttemptFailure, target: Target, trace?: Exchange
     }
     return new GatewayError('upstream_error', `${provider} returned ${status}: ${failure.message}${tries}`, {
       provider,
+      headers: named,
     });
   }
-  return new GatewayError('upstream_error', `${provider}: ${failure.message}${tries}`, { provider });
+  return new GatewayError('upstream_error', `${provider}: ${failure.message}${tries}`, {
+    provider,
+    headers: named,
+  });
+}
+
+/** A relayable error body (OpenAI's shape, as its translator judged) as text and value. */
+function relayedBody(text: string | undefined): RelayedError | undefined {
+  if (text === undefined) return undefined;
+  const body: unknown = JSON.parse(text);
+  return { text, body: body as RelayedError['body'] };
 }

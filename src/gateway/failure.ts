@@ -13,6 +13,8 @@ export interface AttemptFailure {
   /** The upstream's own error type and code, when it answered with an error body. */
   upstreamType?: string | null;
   upstreamCode?: string | null;
+  /** The upstream's error body (secrets redacted) when its translator relays it as it came. */
+  upstreamBody?: string;
 }
 
 /** SPEC §4: these statuses are worth another key or provider. */

@@ -279,11 +279,10 @@ export class ChatHandler {
     if (gatewayError.code === 'internal_error') {
       this.runtime.logger.error({ err: error, reqId: ctx.id }, 'unhandled error');
     }
-    const body = gatewayError.toBody();
-    ctx.errorBody = body.error;
-    if (ctx.exchange !== undefined && ctx.exchange.error === null) ctx.exchange.error = body.error;
+    const { text, error: logged } = gatewayError.toResponse();
+    ctx.errorBody = logged;
+    if (ctx.exchange !== undefined && ctx.exchange.error === null) ctx.exchange.error = logged;
     if (!res.headersSent && !res.destroyed) {
-      const text = JSON.stringify(body);
       res.writeHead(gatewayError.status, {
         ...gatewayError.headers,
         'x-request-id': responseRequestId(ctx),

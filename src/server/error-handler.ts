@@ -39,14 +39,14 @@ export function toGatewayError(error: FastifyError | GatewayError | Error): Gate
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
-  const body = error.toBody();
+  const { text, error: logged } = error.toResponse();
   const ctx = contextFor(request);
-  ctx.errorBody = body.error;
+  ctx.errorBody = logged;
   return reply
     .code(error.status)
     .headers({ ...error.headers, 'x-request-id': responseRequestId(ctx) })
     .type('application/json')
-    .send(JSON.stringify(body));
+    .send(text);
 }
 
 export function errorHandler(

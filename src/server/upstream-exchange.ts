@@ -122,7 +122,7 @@ export function logClientClosed(
   exchange: ExchangeInfo,
   error: unknown,
 ): void {
-  exchange.error = error instanceof GatewayError ? error.toBody().error : { message: String(error) };
+  exchange.error = error instanceof GatewayError ? error.toResponse().error : { message: String(error) };
   logExchange(runtime, ctx, CLIENT_CLOSED);
 }
 

@@ -5,7 +5,21 @@ import type { BuildContext, ChatTranslator, UpstreamErrorDetail, UpstreamRequest
 /** Fields only the gateway understands; an upstream would reject or misread them. */
 const GATEWAY_FIELDS = ['models', 'extra_body'] as const;
 
+/**
+ * The error step of an OpenAI-protocol pass-through: a body in OpenAI's error shape is the
+ * client's shape already and is relayed as it came (with `param`, Groq's `failed_generation`,
+ * OpenRouter's `metadata`…); any other body is read as openAIErrorDetail reads it.
+ */
+export function passthroughErrorDetail(status: number, body: string): UpstreamErrorDetail {
+  return errorDetailOf(status, body, true);
+}
+
+/** An error body in OpenAI's shape (or near it) from a provider that is not OpenAI-protocol. */
 export function openAIErrorDetail(status: number, body: string): UpstreamErrorDetail {
+  return errorDetailOf(status, body, false);
+}
+
+function errorDetailOf(status: number, body: string, relay: boolean): UpstreamErrorDetail {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -17,12 +31,14 @@ export function openAIErrorDetail(status: number, body: string): UpstreamErrorDe
     const inner = record.error;
     if (typeof inner === 'object' && inner !== null) {
       const error = inner as Record<string, unknown>;
-      return {
+      const detail: UpstreamErrorDetail = {
         message: typeof error.message === 'string' ? error.message : `status ${status}`,
         type: typeof error.type === 'string' ? error.type : null,
         code: typeof error.code === 'string' || typeof error.code === 'number' ? String(error.code) : null,
         param: typeof error.param === 'string' ? error.param : null,
       };
+      if (relay && typeof error.message === 'string') detail.relay = true;
+      return detail;
     }
     if (typeof inner === 'string') return { message: inner, type: null, code: null, param: null };
     if (typeof record.message === 'string')
@@ -46,5 +62,5 @@ export const openAIPassthrough: ChatTranslator = {
     }
     return { path: '/chat/completions', body: text, headers: {}, droppedParams: [] };
   },
-  parseError: openAIErrorDetail,
+  parseError: passthroughErrorDetail,
 };

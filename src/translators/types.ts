@@ -33,6 +33,11 @@ export interface UpstreamErrorDetail {
   type: string | null;
   code: string | null;
   param: string | null;
+  /**
+   * The body is in OpenAI's error shape already (an OpenAI-protocol provider's): when the gateway
+   * passes the error back, it relays the body as it came, provider-only fields included.
+   */
+  relay?: boolean;
 }
 
 /** Feeds upstream stream bytes in, gets OpenAI SSE bytes out. */

@@ -185,9 +185,13 @@ describe('POST /v1/embeddings', () => {
       .create({ model: 'text-embedding-ada-002', input: 'x', dimensions: 3 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toContain(
-      'openai: This model does not support dimensions.',
-    );
+    // Relayed as it came (no provider prefix); x-ai-proxy-provider names the provider.
+    const badRequest = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(badRequest.error).toEqual({
+      message: 'This model does not support dimensions.',
+      type: 'invalid_request_error',
+    });
+    expect(badRequest.headers?.get('x-ai-proxy-provider')).toBe('openai');
     expect(upstream.requests).toHaveLength(1);
   });
 

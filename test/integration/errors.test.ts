@@ -315,7 +315,7 @@ describe('errors', () => {
     });
   });
 
-  describe('upstream 4xx: passed back with its status and message, naming the provider, not retried', () => {
+  describe('upstream 4xx: passed back with its status and body as they came, the provider in a header, not retried', () => {
     for (const status of [400, 404, 422]) {
       it(`upstream ${status}`, async () => {
         const message = `emulator says no (${status}): the parameter 'foo' is bad`;
@@ -327,9 +327,14 @@ describe('errors', () => {
         const observed = await sdkFailure(
           gw.client().chat.completions.create({ model: 'gpt-4o-mini', messages: HI }),
         );
-        const error = expectOpenAIError(observed, status, { type: 'invalid_request_error', code: 'bad_foo' });
-        expect(error.message).toContain(message);
-        expect(error.message).toMatch(/openai/);
+        const error = expectOpenAIError(observed, status, {
+          type: 'invalid_request_error',
+          code: 'bad_foo',
+          param: 'foo',
+        });
+        // An OpenAI-protocol provider's error is relayed as it came: no prefix; the header names it.
+        expect(error.message).toBe(message);
+        expect(observed.headers.get('x-ai-proxy-provider')).toBe('openai');
         expect(upstream.requests).toHaveLength(1);
       });
     }
@@ -340,7 +345,8 @@ describe('errors', () => {
         gw.client().chat.completions.create({ model: 'gpt-4o-mini', messages: HI, stream: true }),
       );
       expect(observed.headers.get('content-type')).toMatch(/^application\/json/);
-      expectOpenAIError(observed, 400, { type: 'invalid_request_error', message: /^openai: / });
+      expectOpenAIError(observed, 400, { type: 'invalid_request_error', message: /^emulator: / });
+      expect(observed.headers.get('x-ai-proxy-provider')).toBe('openai');
       expect(upstream.requests).toHaveLength(1);
     });
 
@@ -394,7 +400,7 @@ describe('errors', () => {
         own!.client().chat.completions.create({ model: 'gpt-4o-mini', messages: HI }),
       );
       const error = expectOpenAIError(observed, 401, { code: 'invalid_api_key' });
-      expect(error.message).toMatch(/^openai: Incorrect API key provided/);
+      expect(error.message).toMatch(/^Incorrect API key provided/);
       expect(error.message).not.toContain(OPENAI_KEY);
       expect(upstream.requests).toHaveLength(1);
     });

@@ -296,7 +296,13 @@ describe('fallback', () => {
     });
     const error = await failureOf(gw.client().chat.completions.create({ model: 'fast', messages: HI }));
     expect(error.status).toBe(400);
-    expect(error.error).toMatchObject({ message: 'openai: bad tools', type: 'invalid_request_error' });
+    expect(error.error).toEqual({
+      message: 'bad tools',
+      type: 'invalid_request_error',
+      param: 'tools',
+      code: null,
+    });
+    expect(error.headers?.get('x-ai-proxy-provider')).toBe('openai');
     expect(openai.requests).toHaveLength(1);
     expect(groq.requests).toHaveLength(0);
   });

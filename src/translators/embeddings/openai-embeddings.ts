@@ -1,6 +1,6 @@
 // OpenAI-protocol providers: the body goes to `/embeddings` as sent with the model rewritten, and
 // the answer (floats or base64, as the client asked) comes back byte for byte.
-import { openAIErrorDetail } from '../openai-passthrough.js';
+import { passthroughErrorDetail } from '../openai-passthrough.js';
 import type { BuildContext, ChatTranslator, UpstreamRequest } from '../types.js';
 import { embeddingsBody } from './types.js';
 
@@ -17,5 +17,5 @@ export const openAIEmbeddings: ChatTranslator = {
     }
     return { path: '/embeddings', body: text, headers: {}, droppedParams: [] };
   },
-  parseError: openAIErrorDetail,
+  parseError: passthroughErrorDetail,
 };

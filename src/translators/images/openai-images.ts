@@ -1,7 +1,7 @@
 // OpenAI-protocol image providers (OpenAI's DALL·E and GPT image models, Recraft, any compatible
 // server): the body goes as sent with the model rewritten and `extra_body` merged, and the answer
 // comes back byte for byte. One parameter is not passed through blindly: `style`.
-import { openAIErrorDetail } from '../openai-passthrough.js';
+import { passthroughErrorDetail } from '../openai-passthrough.js';
 import type { BuildContext, ChatTranslator, UpstreamRequest } from '../types.js';
 
 /** Fields only the gateway understands; an upstream would reject or misread them. */
@@ -36,5 +36,5 @@ export const openAIImages: ChatTranslator = {
       droppedParams: dropStyle ? ['style'] : [],
     };
   },
-  parseError: openAIErrorDetail,
+  parseError: passthroughErrorDetail,
 };
