@@ -5,7 +5,7 @@
 import { NotFoundError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderEmulator } from '../support/emulator.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type TestGateway, writeFiles } from '../support/gateway.js';
 
 const KEYS = {
   openai: 'sk-models-openai-secret-0001',
@@ -305,6 +305,31 @@ describe('model list keys, time bound and switch', () => {
       const stopping = Date.now();
       await gw.stop();
       expect(Date.now() - stopping).toBeLessThan(3000);
+      await openai.close();
+    }
+  });
+
+  it("a reload keeps an unchanged provider's list, and fetches again for a changed one", async () => {
+    const openai = await ProviderEmulator.start();
+    const gw = await startTestGateway({
+      env: { OPENAI_API_KEY: KEYS.openai, OPENAI_BASE_URL: `${openai.url}/v1` },
+    });
+    try {
+      expect(openai.listRequests).toHaveLength(1);
+      gw.gateway.reload();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(openai.listRequests).toHaveLength(1);
+      expect((await health(gw)).openai?.model_list).toMatchObject({ state: 'ok', models: 2 });
+
+      openai.setModelList(['gpt-5']);
+      writeFiles(gw.dir, { 'config.yml': 'providers:\n  openai:\n    headers: { X-Title: reloaded }\n' });
+      gw.gateway.reload();
+      await eventually(async () => (await health(gw)).openai?.model_list?.models === 1);
+      expect(openai.listRequests).toHaveLength(2);
+      expect(openai.listRequests[1]?.headers['x-title']).toBe('reloaded');
+      expect((await gw.client().models.list()).data.map((model) => model.id)).toContain('gpt-5');
+    } finally {
+      await gw.stop();
       await openai.close();
     }
   });
