@@ -222,7 +222,7 @@ describe('no secret in any answer, log or store', () => {
 
   it('an error event whose "error" mark itself is split across two reads', async () => {
     const event = `data: {"error":{"message":"${echoed(OPENAI_KEY)}","type":"server_error","code":null}}\n\n`;
-    const cut = event.indexOf('"error"') + 3;
+    const cut = event.indexOf('"error"') + 4;
     upstream.onRequest(() => ({
       kind: 'raw',
       status: 200,
