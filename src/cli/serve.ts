@@ -8,7 +8,9 @@ import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
 import { loadConfig } from '../config/load.js';
 import { loadServerIdentity } from '../logs/server-identity.js';
 import type { BackgroundIngest } from '../logstore/background-ingest.js';
+import { checkExposure } from '../server/exposure.js';
 import type { RunningGateway } from '../server/start.js';
+import { runPrimary } from './cluster-primary.js';
 import { configFailure } from './config-check.js';
 import { parseInteger } from './parse.js';
 
@@ -51,47 +53,17 @@ function reloadSafely(gateway: RunningGateway): void {
   }
 }
 
-/** Each worker keeps a slot (its own limit snapshot, in memory mode); a replacement takes it over. */
-const SLOT_ENV = 'AI_PROXY_WORKER_SLOT';
-
-function runPrimary(workers: number, logStore?: BackgroundIngest): void {
-  const slots = new Map<number, string>();
-  const fork = (slot: string) => {
-    const worker = cluster.fork({ [SLOT_ENV]: slot });
-    slots.set(worker.id, slot);
-  };
-  for (let i = 1; i <= workers; i++) fork(String(i));
-  const forward = (signal: NodeJS.Signals) => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
-  };
-  process.on('SIGHUP', () => forward('SIGHUP'));
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      stopping = true;
-      forward('SIGTERM');
-    });
-  }
-  cluster.on('exit', (worker, code) => {
-    if (stopping) {
-      // The workers flushed their request logs on the way out; the store's last pass takes them in.
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
-        void (logStore?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
-      }
-      return;
-    }
-    process.stderr.write(`ai-proxy: worker ${worker.process.pid} exited (${code}); starting another\n`);
-    fork(slots.get(worker.id) ?? '0');
-    slots.delete(worker.id);
-  });
-}
-
 export async function runServe(options: ServeOptions): Promise<void> {
   if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
     // The server id is made once here, so the workers do not race to create different ones.
     let logStore: BackgroundIngest | undefined;
     try {
-      const config = loadConfig({ configPath: options.config, flags: { logLevel: options.logLevel } });
+      const config = loadConfig({
+        configPath: options.config,
+        flags: { host: options.host, port: options.port, logLevel: options.logLevel },
+      });
+      // Refused here, with the single process's message, rather than by every worker in turn.
+      checkExposure(config);
       loadServerIdentity(config.log.dir, config.serverId);
       if (config.limitState.redisUrl === undefined) {
         process.stderr.write(
