@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** A byte size: a number of bytes, or `10mb`, `512kb`… as parseSize reads it. */
+const sizeSetting = z.union([positiveInt, z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i)]);
 
 export const keyLimitsSchema = z.object({
   max_request_min: positiveInt.optional(),
@@ -108,6 +110,9 @@ export const fileConfigSchema = z.object({
     })
     .optional(),
   body_limit: z.union([positiveInt, z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i)]).optional(),
+  response_limit: sizeSetting.optional(),
+  error_body_limit: sizeSetting.optional(),
+  log_stream_limit: sizeSetting.optional(),
   log_level: z.string().optional(),
   log_dir: z.string().min(1).optional(),
   log_bodies: z.boolean().optional(),

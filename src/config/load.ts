@@ -140,6 +140,19 @@ function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string)
   };
 }
 
+/** A byte size from the environment (wins) or the file, e.g. RESPONSE_LIMIT / response_limit. */
+function sizeOf(
+  env: Env,
+  variable: string,
+  fileValue: string | number | undefined,
+  where: string,
+  fallback: number,
+): number {
+  const fromEnv = envString(env, variable);
+  if (fromEnv !== undefined) return parseSize(fromEnv, `environment variable ${variable}`);
+  return fileValue === undefined ? fallback : parseSize(fileValue, where);
+}
+
 /** MODEL_LIST_URL, MODEL_LIST_AUTH_TOKEN, MODEL_LIST_REFRESH_SECONDS (seed 001); no URL is built in. */
 function readCatalogSettings(env: Env, file: FileConfig): CatalogSettings | undefined {
   const url = envString(env, 'MODEL_LIST_URL') ?? file.model_list_url;
@@ -264,6 +277,20 @@ export function loadConfig(options: LoadOptions = {}): Config {
             bodyLimitRaw,
             envString(env, 'BODY_LIMIT') ? 'environment variable BODY_LIMIT' : `${fileName}: body_limit`,
           ),
+    responseLimitBytes: sizeOf(
+      env,
+      'RESPONSE_LIMIT',
+      file.response_limit,
+      `${fileName}: response_limit`,
+      32 * 1024 * 1024,
+    ),
+    errorBodyLimitBytes: sizeOf(
+      env,
+      'ERROR_BODY_LIMIT',
+      file.error_body_limit,
+      `${fileName}: error_body_limit`,
+      64 * 1024,
+    ),
     log: {
       level:
         levelSource === undefined
@@ -278,6 +305,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
             ),
       dir: resolve(cwd, logDir),
       bodies: envBool(env, 'LOG_BODIES') ?? file.log_bodies ?? true,
+      streamLimitBytes: sizeOf(
+        env,
+        'LOG_STREAM_LIMIT',
+        file.log_stream_limit,
+        `${fileName}: log_stream_limit`,
+        8 * 1024 * 1024,
+      ),
     },
     logdb: readLogDbConfig(env, file.logdb),
     serverId: envString(env, 'SERVER_ID') ?? file.server_id,

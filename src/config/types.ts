@@ -60,6 +60,8 @@ export interface LogConfig {
   level: LogLevelName;
   dir: string;
   bodies: boolean;
+  /** The request log keeps at most this much of a stream (its start and its end), marked truncated. */
+  streamLimitBytes: number;
 }
 
 /** The log store (SPEC §8, seed 002's LOGDB_* flags). */
@@ -126,6 +128,10 @@ export interface Config {
   timeouts: TimeoutConfig;
   retry: RetryConfig;
   bodyLimitBytes: number;
+  /** The largest non-stream upstream answer read into memory; past it the exchange is a 502. */
+  responseLimitBytes: number;
+  /** At most this much of an upstream error body is read; the rest is left unread. */
+  errorBodyLimitBytes: number;
   log: LogConfig;
   logdb: LogDbConfig;
   serverId: string | undefined;

@@ -14,7 +14,13 @@ import type { Redactor } from '../secrets/redactor.js';
 import { chatTranslatorFor } from '../translators/index.js';
 import type { BuildContext, ChatRequestBody, ChatTranslator } from '../translators/types.js';
 import { type ExchangeSignal, sleep } from './exchange-signal.js';
-import { type AttemptFailure, failureFromError, parseRetryAfter, RETRYABLE_STATUSES } from './failure.js';
+import {
+  type AttemptFailure,
+  failureFromError,
+  formatSize,
+  parseRetryAfter,
+  RETRYABLE_STATUSES,
+} from './failure.js';
 import { UpstreamCall } from './upstream-call.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -143,7 +149,11 @@ async function attemptOnce(
   // Translators rarely add headers; when they do, the shared set is copied, never changed.
   const headers = Object.keys(request.headers).length === 0 ? fixed : { ...fixed, ...request.headers };
 
-  const call = new UpstreamCall(input.stream);
+  const call = new UpstreamCall(
+    input.stream,
+    deps.config.responseLimitBytes,
+    deps.config.errorBodyLimitBytes,
+  );
   // The exchange signal (client gone, total timeout) cancels the call in flight.
   const onAbort = () => call.abort(input.signal.reason as Error);
   if (input.signal.aborted) onAbort();
@@ -170,6 +180,19 @@ async function attemptOnce(
     // Headers came but the body broke before its first byte: still a fallback case.
     const kind = failure.kind === 'connect' && call.answered ? 'stream' : failure.kind;
     return { ok: false, failure: { ...failure, kind } };
+  }
+  if (outcome.kind === 'too-large') {
+    input.signal.off('abort', onAbort);
+    // Not retried: another attempt would most likely be as large, and as costly to read.
+    return {
+      ok: false,
+      failure: {
+        kind: 'too_large',
+        status: outcome.status,
+        retryable: false,
+        message: `the answer is larger than the response limit of ${formatSize(outcome.limit)} (RESPONSE_LIMIT, response_limit); it was not read further`,
+      },
+    };
   }
   if (outcome.status < 200 || outcome.status >= 300) {
     input.signal.off('abort', onAbort);
@@ -308,10 +331,12 @@ export async function runAttempts(
 
       const failure = result.failure;
       lastFailure = failure;
+      // A 2xx that failed (too large, broken) settles its reservation as a failure does.
+      const failedStatus = failure.status !== undefined && failure.status >= 400 ? failure.status : undefined;
       deps.keys.report(
         key,
         lease,
-        { status: failure.status, retryAfterMs: failure.retryAfterMs },
+        { status: failedStatus, retryAfterMs: failure.retryAfterMs },
         target.provider.name,
       );
       if (failure.kind === 'aborted' || input.signal.failure() !== undefined)

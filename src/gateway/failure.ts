@@ -1,7 +1,7 @@
 // What went wrong with one attempt, and whether another attempt may help.
 import { errors as undiciErrors } from 'undici';
 
-export type FailureKind = 'connect' | 'timeout' | 'status' | 'stream' | 'aborted';
+export type FailureKind = 'connect' | 'timeout' | 'status' | 'stream' | 'too_large' | 'aborted';
 
 export interface AttemptFailure {
   kind: FailureKind;
@@ -28,6 +28,13 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A byte limit as the config writes it: `32mb`, `64kb`, or bytes. */
+export function formatSize(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}mb`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}kb`;
+  return `${bytes} bytes`;
 }
 
 export class TotalTimeoutError extends Error {

@@ -6,12 +6,18 @@
 // 2xx answer once it is complete; a streamed 2xx answer at its first body chunk, so a stream that
 // fails before its first byte can still fall back. After that, a streamed body goes to the sink the
 // relay attaches, chunk by chunk, with back-pressure through pause/resume.
+//
+// What is held in memory is bounded: a buffered answer past `answerLimit` settles as 'too-large'
+// and the call is aborted (the socket destroyed, nothing more read); an error body past
+// `errorLimit` is cut there and the call aborted. A stream is never buffered beyond the chunks that
+// arrive between its commit and the relay's attach.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 
 export type CallOutcome =
   | { kind: 'answer'; status: number; headers: IncomingHttpHeaders; body: Buffer }
   | { kind: 'first-chunk'; status: number; headers: IncomingHttpHeaders; chunk: Buffer }
+  | { kind: 'too-large'; status: number; limit: number }
   | { kind: 'error'; error: Error };
 
 export interface CallSink {
@@ -35,9 +41,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private ended = false;
   private failure: Error | undefined;
   private abortReason: Error | undefined;
+  /** Bytes buffered so far of a whole answer or an error body. */
+  private size = 0;
 
-  /** `stream`: commit at the first chunk; otherwise read the whole body first. */
-  constructor(private readonly stream: boolean) {
+  /**
+   * `stream`: commit at the first chunk; otherwise read the whole body first, up to `answerLimit`
+   * bytes. An error body (any status but 2xx) is read up to `errorLimit` bytes.
+   */
+  constructor(
+    private readonly stream: boolean,
+    private readonly answerLimit = Number.POSITIVE_INFINITY,
+    private readonly errorLimit = Number.POSITIVE_INFINITY,
+  ) {
     this.ready = new Promise((resolve) => {
       this.settle = resolve;
     });
@@ -95,9 +110,23 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     const success = this.status >= 200 && this.status < 300;
     if (this.stream && success) {
       this.commit({ kind: 'first-chunk', status: this.status, headers: this.headers, chunk });
-    } else {
-      this.chunks.push(chunk);
+      return;
     }
+    this.size += chunk.length;
+    const limit = success ? this.answerLimit : this.errorLimit;
+    if (this.size <= limit) {
+      this.chunks.push(chunk);
+      return;
+    }
+    // Past the limit: nothing more is read, and the upstream connection is dropped.
+    if (success) {
+      this.chunks = [];
+      this.commit({ kind: 'too-large', status: this.status, limit });
+    } else {
+      this.chunks.push(chunk.subarray(0, chunk.length - (this.size - limit)));
+      this.commitAnswer();
+    }
+    controller.abort(new Error(`upstream body larger than ${limit} bytes`));
   }
 
   onResponseEnd(): void {
@@ -108,13 +137,16 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     }
     if (this.settled) return;
     const success = this.status >= 200 && this.status < 300;
-    const chunks = this.chunks;
-    this.chunks = [];
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (this.stream && success) {
-      this.commit({ kind: 'first-chunk', status: this.status, headers: this.headers, chunk: body });
+      // A stream with no body at all: its (empty) first chunk is the end.
+      this.commit({
+        kind: 'first-chunk',
+        status: this.status,
+        headers: this.headers,
+        chunk: Buffer.alloc(0),
+      });
     } else {
-      this.commit({ kind: 'answer', status: this.status, headers: this.headers, body });
+      this.commitAnswer();
     }
   }
 
@@ -122,6 +154,13 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.failure = error;
     if (this.sink !== undefined) this.sink.error(error);
     else if (!this.settled) this.commit({ kind: 'error', error });
+  }
+
+  private commitAnswer(): void {
+    const chunks = this.chunks;
+    this.chunks = [];
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    this.commit({ kind: 'answer', status: this.status, headers: this.headers, body });
   }
 
   private commit(outcome: CallOutcome): void {

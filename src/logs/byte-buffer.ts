@@ -8,12 +8,18 @@ function allocate(bytes: number, shared: boolean): Buffer {
   return shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
 }
 
+/**
+ * A buffer grown past this (a batch with a few huge records) goes back to its first size on reset,
+ * so the memory a burst took comes back once it is written.
+ */
+const KEEP_BYTES = 8 * 1024 * 1024;
+
 export class ByteBuffer {
   private buf: Buffer;
   length = 0;
 
   constructor(
-    capacity = 64 * 1024,
+    private readonly capacity = 64 * 1024,
     private readonly shared = false,
   ) {
     this.buf = allocate(capacity, shared);
@@ -26,6 +32,8 @@ export class ByteBuffer {
 
   reset(): void {
     this.length = 0;
+    if (this.buf.length > KEEP_BYTES && this.buf.length > this.capacity)
+      this.buf = allocate(this.capacity, this.shared);
   }
 
   /** Drops what was written after `length` (a record that failed halfway). */

@@ -4,7 +4,7 @@
 // reads a batch as bytes in shared memory, with none of the per-object cost of cloning records.
 //
 // Layout, per record (integers little-endian):
-//   flags      u8: 1 price follows, 2 cost follows
+//   flags      u8: 1 price follows, 2 cost follows, 4 the response (a stream's copy) was truncated
 //   price      f64 prompt per 1k, f64 completion per 1k          (flag 1)
 //   cost       f64                                                (flag 2)
 //   head       the record's fields up to `attempts` as values, strings that repeat the batch's
@@ -25,6 +25,7 @@ export const RESPONSE_STREAM = 2;
 
 const HAS_PRICE = 1;
 const HAS_COST = 2;
+const TRUNCATED = 4;
 
 export class RecordBatch {
   /** Shared memory: the writer thread reads the batch in place (see byte-buffer.ts). */
@@ -66,7 +67,11 @@ export class RecordBatch {
     const out = this.out;
     const price: Price | undefined = pending.price;
     const cost = pending.cost;
-    out.byte((price === undefined ? 0 : HAS_PRICE) | (cost === undefined ? 0 : HAS_COST));
+    out.byte(
+      (price === undefined ? 0 : HAS_PRICE) |
+        (cost === undefined ? 0 : HAS_COST) |
+        (pending.responseTruncated === true ? TRUNCATED : 0),
+    );
     if (price !== undefined) {
       out.f64(price.prompt1k);
       out.f64(price.completion1k);
@@ -110,6 +115,7 @@ export interface PackedRecord {
   request: Buffer;
   responseKind: number;
   response: Buffer;
+  responseTruncated: boolean;
 }
 
 /** Reads `count` records back, in order; the byte fields are views into `bytes`. */
@@ -154,6 +160,7 @@ export function* unpackRecords(bytes: Uint8Array, count: number): Generator<Pack
       request,
       responseKind,
       response,
+      responseTruncated: (flags & TRUNCATED) !== 0,
     };
   }
 }

@@ -41,6 +41,8 @@ export interface RequestRecord {
   request: unknown;
   response: unknown;
   error: unknown;
+  /** Present (true) only when the log kept a stream's start and end but not all of it. */
+  response_truncated?: true;
 }
 
 /**
@@ -57,6 +59,8 @@ export interface PendingRecord {
   /** A non-stream answer's bytes, or the stream's raw SSE chunks. */
   responseBytes: Buffer | undefined;
   streamChunks: Buffer[] | undefined;
+  /** The stream's copy left its middle out (LOG_STREAM_LIMIT). */
+  responseTruncated?: boolean;
   error: unknown;
   /** The provider key's reservation, settled with the usage the writer finds. */
   lease?: Lease | undefined;
@@ -144,7 +148,8 @@ export function writeRecordLine(
     cost = costOf(record.price, tokens);
   // Few writes, each a whole run of text: every Buffer#write has a fixed cost well above that of
   // joining a few short strings first.
-  const fields = `${record.head},"cost":${cost !== null && Number.isFinite(cost) ? String(cost) : 'null'},"usage":${JSON.stringify(usage) ?? 'null'},"error":${errorJson}`;
+  const truncated = record.responseTruncated ? ',"response_truncated":true' : '';
+  const fields = `${record.head},"cost":${cost !== null && Number.isFinite(cost) ? String(cost) : 'null'},"usage":${JSON.stringify(usage) ?? 'null'},"error":${errorJson}${truncated}`;
   if (!includeBodies) {
     out.text(`${fields},"request":null,"response":null}\n`);
     return { tokens, cost };

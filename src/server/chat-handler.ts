@@ -180,7 +180,7 @@ export class ChatHandler {
     const signal = new ExchangeSignal(config.timeouts.totalMs);
     const onClose = watchClient(res, signal);
     const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
-    this.runtime.enter();
+    this.runtime.enter(signal);
     try {
       const targets = router.resolveRequest(body.model, body.models);
       recordTargets(exchange, targets);
@@ -193,7 +193,14 @@ export class ChatHandler {
       recordCommitted(exchange, committed);
       const headers = gatewayHeaders(ctx, committed, recordTiming(ctx, exchange, trace));
       if (stream) {
-        const status = await relayStream(res, committed, headers, signal, exchange);
+        const status = await relayStream(
+          res,
+          committed,
+          headers,
+          signal,
+          exchange,
+          config.log.streamLimitBytes,
+        );
         logExchange(this.runtime, ctx, status);
       } else {
         this.sendBody(ctx, res, committed, exchange, headers);
@@ -207,7 +214,7 @@ export class ChatHandler {
     } finally {
       signal.dispose();
       res.off('close', onClose);
-      this.runtime.leave();
+      this.runtime.leave(signal);
     }
   }
 

@@ -16,6 +16,8 @@ export interface ExchangeInfo {
   overheadMs: number | null;
   responseBytes: Buffer | undefined;
   streamChunks: Buffer[] | undefined;
+  /** The log's copy of the stream left its middle out (LOG_STREAM_LIMIT). */
+  streamTruncated: boolean;
   error: unknown;
   /** The provider key's reservation, settled when the log record learns the usage. */
   lease: Lease | undefined;
@@ -83,6 +85,7 @@ export function newExchangeInfo(modelRequested: string | null, stream: boolean):
     overheadMs: null,
     responseBytes: undefined,
     streamChunks: undefined,
+    streamTruncated: false,
     error: null,
     lease: undefined,
     price: undefined,

@@ -54,6 +54,7 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
     unparsedRequest: ctx.unparsedBody,
     responseBytes: exchange?.responseBytes,
     streamChunks: exchange?.streamChunks,
+    responseTruncated: exchange?.streamTruncated === true,
     // Whatever built the error, no secret reaches the log (and the log store that ingests it).
     error: error === null ? null : redactorFor(runtime.state.config).value(error),
   };

@@ -9,6 +9,7 @@ export type {
   ChatBehaviour,
   CutStreamBehaviour,
   ErrorBehaviour,
+  LargeBehaviour,
   RawBehaviour,
   RecordedRequest,
   ResetBehaviour,

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { failureFromError } from '../../gateway/failure.js';
+import { StreamLogCopy } from '../../logs/stream-log-copy.js';
 import { StreamGuard } from '../../secrets/stream-guard.js';
 import { sseFrame } from '../../streaming/sse-writer.js';
 import type { ExchangeInfo } from '../exchange-context.js';
@@ -23,9 +24,11 @@ export function relayStream(
   headers: Record<string, string>,
   signal: ExchangeSignal,
   exchange: ExchangeInfo,
+  logLimitBytes = 8 * 1024 * 1024,
 ): Promise<number> {
-  const chunks: Buffer[] = [];
-  exchange.streamChunks = chunks;
+  // The client gets every byte; the log's copy is bounded (LOG_STREAM_LIMIT).
+  const copy = new StreamLogCopy(logLimitBytes);
+  exchange.streamChunks = copy.chunks;
   const translator = committed.translator.createStreamTranslator?.(committed.buildContext);
   const call = committed.call;
   // Chunks that arrive in the same tick (one socket read often holds several SSE events) leave
@@ -38,7 +41,7 @@ export function relayStream(
     if (pending.length === 0) return undefined;
     const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
-    chunks.push(out);
+    copy.add(out);
     return out;
   };
   const flush = () => {
@@ -85,6 +88,7 @@ export function relayStream(
       call?.resume();
     };
     const finish = (status: number) => {
+      exchange.streamTruncated = copy.finish();
       res.off('drain', onDrain);
       committed.release();
       resolve(status);

@@ -6,9 +6,10 @@ import { cohereProtocol } from './cohere-protocol.js';
 import { deliver, sleep } from './delivery.js';
 import { geminiProtocol } from './gemini-protocol.js';
 import { imagesProtocol } from './images-protocol.js';
+import { writeLarge } from './large-body.js';
 import { isModelListRequest, modelListProtocol } from './model-lists.js';
 import { openAiProtocol } from './openai-protocol.js';
-import type { AnswerContext, Protocol, RouteHandler } from './protocol.js';
+import { type AnswerContext, isRecord, type Protocol, type RouteHandler } from './protocol.js';
 import type { Behaviour, ChatBehaviour, RecordedRequest } from './types.js';
 
 /** One request in flight: what the core needs to answer, stall, cut or count it. */
@@ -356,6 +357,12 @@ export class ProviderEmulator {
         }
         res.end();
         return;
+      case 'large': {
+        const body = isRecord(recorded.body) ? recorded.body : {};
+        const model = typeof body.model === 'string' ? body.model : 'unknown';
+        await writeLarge(res, behaviour, model, closed.signal);
+        return;
+      }
     }
   }
 

@@ -83,8 +83,22 @@ export interface RawBehaviour {
   chunkDelayMs?: number;
 }
 
+/**
+ * An OpenAI-shaped body of about `bytes` bytes, generated piece by piece as the client reads
+ * (never held whole): 'answer' a chat.completion whose content is that long, 'stream' content
+ * chunks of 64 KB each then a finish, usage and [DONE], 'error' an error body (status 500 unless
+ * given) whose message is that long.
+ */
+export interface LargeBehaviour {
+  kind: 'large';
+  shape: 'answer' | 'stream' | 'error';
+  bytes: number;
+  status?: number;
+}
+
 export type Behaviour =
   | ChatBehaviour
+  | LargeBehaviour
   | ErrorBehaviour
   | StallBehaviour
   | StallStreamBehaviour
