@@ -212,6 +212,14 @@ describe('public pages and the model list (OpenAI and OpenRouter configured)', (
       // It renders the spec with ReDoc when ReDoc loads, and moves on to /docs when it cannot.
       expect(script.text).toContain("Redoc.init('/openapi.json'");
       expect(script.text).toContain("location.replace('/docs')");
+      // The script it loads is ReDoc's own standalone bundle, served by the gateway from its package.
+      const bundle = /script\.src = "([^"]+)"/.exec(script.text)?.[1] ?? '';
+      expect(bundle).toMatch(/^\/(?!\/)/);
+      const redocBundle = await get(new URL(bundle, `${gw.url}/redoc`).toString());
+      expect(redocBundle.status).toBe(200);
+      expect(redocBundle.headers.get('content-type')).toMatch(/javascript/);
+      expect(redocBundle.text.length).toBeGreaterThan(500_000);
+      expect(redocBundle.text).toMatch(/Redoc/);
     }
     // The fallback works offline: Swagger UI's page and its bundle come from the gateway.
     const docs = await get(`${gw.url}/docs/static/swagger-ui-bundle.js`);

@@ -1,15 +1,31 @@
-// /openapi.json generated from the route schemas, Swagger UI at /docs (served from the package,
-// no network), and ReDoc at /redoc. ReDoc's bundle is not among our packages, so /redoc's page
-// loads a small script of ours that fetches ReDoc (from REDOC_SCRIPT_URL, else ReDoc's CDN) and,
-// when that fails or hangs (no internet), sends the reader to /docs, which works offline: never a
-// blank page.
+// /openapi.json generated from the route schemas, Swagger UI at /docs and ReDoc at /redoc, both
+// served from their packages, so both work with no internet. /redoc's page loads a small script of
+// ours that loads ReDoc's standalone bundle (ours, or REDOC_SCRIPT_URL when set) and, should that
+// fail or hang, sends the reader to /docs: never a blank page.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../version.js';
 
-/** ReDoc ships as one script; REDOC_SCRIPT_URL points it elsewhere (an internal mirror, say). */
-const DEFAULT_REDOC_SCRIPT = 'https://cdn.redoc.ly/redoc/v2.5.0/bundles/redoc.standalone.js';
+/** ReDoc's standalone bundle, served from the `redoc` package; REDOC_SCRIPT_URL points elsewhere. */
+export const REDOC_BUNDLE_PATH = '/redoc/redoc.standalone.js';
+const DEFAULT_REDOC_SCRIPT = REDOC_BUNDLE_PATH;
+
+let redocBundle: Promise<Buffer> | undefined;
+
+/** Read once, on first use: about 1 MB that most gateways never serve. */
+function readRedocBundle(): Promise<Buffer> {
+  if (redocBundle === undefined) {
+    const file = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js');
+    redocBundle = readFile(file);
+    redocBundle.catch(() => {
+      redocBundle = undefined;
+    });
+  }
+  return redocBundle;
+}
 
 /** The page's only script, served by the gateway itself. */
 export const REDOC_LOADER_PATH = '/redoc/loader.js';
@@ -44,7 +60,7 @@ function redocLoader(scriptUrl: string): string {
     if (done) return;
     done = true;
     status.textContent = 'ReDoc could not be loaded from ' + ${JSON.stringify(scriptUrl)} +
-      ' (no internet?). Opening the same documentation at /docs (Swagger UI, served by this gateway)…';
+      '. Opening the same documentation at /docs (Swagger UI, served by this gateway)…';
     setTimeout(function () { location.replace('/docs'); }, 1500);
   }
   var timer = setTimeout(offline, ${REDOC_LOAD_TIMEOUT_MS});
@@ -85,6 +101,12 @@ export async function registerDocs(app: FastifyInstance, redocScript = DEFAULT_R
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/redoc', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(REDOC_PAGE),
+  );
+  app.get(REDOC_BUNDLE_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .send(await readRedocBundle()),
   );
   const loader = redocLoader(redocScript);
   app.get(REDOC_LOADER_PATH, { schema: { hide: true } }, async (_request, reply) =>
