@@ -1,5 +1,6 @@
-// One signal per exchange that fires when the client goes away or the total timeout passes; the
-// upstream call, the backoff sleep and the stream relay all listen to it.
+// One signal per exchange that fires when the client goes away, the total timeout passes or a
+// graceful stop's grace period ends; the upstream call, the backoff sleep and the stream relay all
+// listen to it.
 //
 // It has `aborted`, `reason` and an emitter's on/once/off for its one event, which is what undici
 // accepts as a request signal. An AbortController per request measured about a fifth of the
@@ -12,6 +13,14 @@ class ClientGoneError extends Error {
   constructor() {
     super('the client closed the connection');
     this.name = 'ClientGoneError';
+  }
+}
+
+/** A graceful stop's grace period ran out with this exchange still in flight. */
+export class ShutdownError extends Error {
+  constructor() {
+    super('the gateway is shutting down and its grace period for requests in flight is over');
+    this.name = 'ShutdownError';
   }
 }
 
@@ -60,9 +69,21 @@ export class ExchangeSignal {
     this.abort(new ClientGoneError());
   }
 
+  /** Cut by a graceful stop (its grace period is over). */
+  get shutDown(): boolean {
+    return this.reason instanceof ShutdownError;
+  }
+
+  shutdown(): void {
+    this.abort(new ShutdownError());
+  }
+
   /** Why the exchange was cut short, or undefined while it runs. */
   failure(): AttemptFailure | undefined {
     if (!this.aborted) return undefined;
+    if (this.reason instanceof ShutdownError) {
+      return { kind: 'aborted', retryable: false, message: this.reason.message };
+    }
     return failureFromError(this.reason, this.clientGone);
   }
 

@@ -92,7 +92,9 @@ export class RequestLog {
       return;
     }
     this.metas.push(accountingMeta(record));
-    if (this.batch.length >= EAGER_BYTES) {
+    // A record that comes in after close (an exchange that outlived the stop) is written at once,
+    // in this thread: no timer would flush it any more.
+    if (this.batch.length >= EAGER_BYTES || this.closed) {
       void this.flush();
     } else if (this.timer === undefined && !this.closed) {
       this.timer = setTimeout(() => {

@@ -180,7 +180,7 @@ export class ChatHandler {
     const signal = new ExchangeSignal(config.timeouts.totalMs);
     const onClose = watchClient(res, signal);
     const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
-    this.runtime.enter();
+    this.runtime.enter(signal);
     try {
       const targets = router.resolveRequest(body.model, body.models);
       recordTargets(exchange, targets);
@@ -214,7 +214,7 @@ export class ChatHandler {
     } finally {
       signal.dispose();
       res.off('close', onClose);
-      this.runtime.leave();
+      this.runtime.leave(signal);
     }
   }
 

@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
+import type { ExchangeSignal } from '../gateway/exchange-signal.js';
 import { UpstreamPools } from '../gateway/upstream-pools.js';
 import { KeyPools } from '../keys/key-pool.js';
 import { createLimitState, type LimitState } from '../keys/limit-store-factory.js';
@@ -41,7 +42,8 @@ export class Runtime {
   readonly catalog: Catalog;
   /** Each configured provider's own model list, for /v1/models; refreshed on its own timer. */
   readonly providerModels: ProviderModels;
-  private inFlight = 0;
+  /** The exchanges in flight, each by its signal: a stop past its grace period cuts them. */
+  private readonly inFlight = new Set<ExchangeSignal>();
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
   closing = false;
 
@@ -119,16 +121,23 @@ export class Runtime {
     for (const warning of config.warnings) this.logger.warn(warning);
   }
 
-  enter(): void {
-    this.inFlight += 1;
+  enter(signal: ExchangeSignal): void {
+    this.inFlight.add(signal);
   }
 
-  leave(): void {
-    this.inFlight -= 1;
+  leave(signal: ExchangeSignal): void {
+    this.inFlight.delete(signal);
   }
 
   get activeRequests(): number {
-    return this.inFlight;
+    return this.inFlight.size;
+  }
+
+  /** Ends every exchange in flight (a stream gets its error event and end); returns how many. */
+  cutInFlight(): number {
+    const count = this.inFlight.size;
+    for (const signal of this.inFlight) signal.shutdown();
+    return count;
   }
 
   async close(): Promise<void> {

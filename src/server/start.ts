@@ -16,6 +16,21 @@ import { Runtime } from './runtime.js';
 const CATALOG_START_WAIT_MS = 5_000;
 /** The providers' own model lists get less: /v1/models fills in when they answer. */
 const PROVIDER_MODELS_START_WAIT_MS = 2_000;
+/** After a stop's grace period: how long the requests it cut get to end (they end at once). */
+const CUT_WAIT_MS = 2_000;
+
+/** Whether `promise` resolved within `ms`. */
+async function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, ms, false);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface StartOptions extends LoadOptions {
   /** Where process logs go (stdout by default); tests capture them. */
@@ -85,17 +100,20 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
         // close() stops accepting and waits for requests in flight; the timer bounds the wait.
         // Fastify's close resolves once every response has finished (onResponse hooks, which write
         // the request-log records, included), so the log flush below sees them all.
-        let timer: NodeJS.Timeout | undefined;
         // Keep-alive connections whose request finishes during the close would otherwise stay open
         // until their keep-alive timeout; close each as soon as it goes idle.
         const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
-        await Promise.race([
-          app.close(),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, grace);
-          }),
-        ]);
-        clearTimeout(timer);
+        const closed = app.close().then(() => true);
+        if (!(await within(closed, grace))) {
+          // Past the grace period, what is still in flight is cut: a stream ends with an error event
+          // and its record says so. Their records are written before the log closes below.
+          const cut = runtime.cutInFlight();
+          logger.warn(
+            { requests: cut, grace_ms: grace },
+            'grace period over: cutting the requests in flight',
+          );
+          await within(closed, CUT_WAIT_MS);
+        }
         clearInterval(sweeper);
         await runtime.close();
         logger.info('ai-proxy stopped; request log flushed');

@@ -167,7 +167,7 @@ export async function serveUpstream(
   const res = reply.raw;
   const onClose = watchClient(res, signal);
   const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
-  runtime.enter();
+  runtime.enter(signal);
   try {
     const targets = route.targets(router);
     recordTargets(exchange, targets);
@@ -200,6 +200,6 @@ export async function serveUpstream(
   } finally {
     signal.dispose();
     res.off('close', onClose);
-    runtime.leave();
+    runtime.leave(signal);
   }
 }

@@ -378,6 +378,15 @@ describe('the request log writer', () => {
     for (const line of lines) expect((line.response as { content: string }).content).toBe(content);
   });
 
+  it('writes a record that comes in after close at once (an exchange that outlived the stop)', async () => {
+    const dir = tempDir();
+    const log = new RequestLog({ dir, bodies: true, threadScript: script });
+    log.add(pending('r-before'));
+    await log.close();
+    log.add(pending('r-late'));
+    expect(readLines(dir).map((line) => line.id)).toEqual(['r-before', 'r-late']);
+  });
+
   it('reports a record that cannot be packed and writes the others', async () => {
     const dir = tempDir();
     const errors: unknown[] = [];

@@ -120,8 +120,15 @@ export function relayStream(
         const failure = signal.failure() ?? failureFromError(error, false);
         const provider = committed.target.provider.name;
         const type = failure.kind === 'timeout' ? 'timeout_error' : 'api_error';
-        const code = failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error';
-        const message = `${provider}: the stream broke off: ${failure.message}`;
+        // A graceful stop cut it: the client and the record both say so (code shutting_down).
+        const code = signal.shutDown
+          ? 'shutting_down'
+          : failure.kind === 'timeout'
+            ? 'upstream_timeout'
+            : 'upstream_error';
+        const message = signal.shutDown
+          ? `the stream was cut before its end: ${failure.message}`
+          : `${provider}: the stream broke off: ${failure.message}`;
         exchange.error = { message, type, code };
         emit(errorEvent(message, type, code));
         endWith();
