@@ -57,13 +57,24 @@ export function describeConfig(config: Config): Record<string, unknown> {
       snapshot_file: config.limitState.redisUrl === undefined ? config.limitState.snapshotFile : null,
       model_usage_gap_percentage: config.modelUsageGapPercentage,
     },
-    prices: Object.fromEntries(config.prices),
-    timeouts_ms: config.timeouts,
-    retry: config.retry,
+    prices: Object.fromEntries([...config.prices].map(([model, price]) => [model, snakeKeys(price)])),
+    timeouts: snakeKeys(config.timeouts),
+    retry: snakeKeys(config.retry),
     body_limit_bytes: config.bodyLimitBytes,
-    log: config.log,
+    // The config file's own names: log_level, log_dir, log_bodies, …
+    ...Object.fromEntries(Object.entries(config.log).map(([key, value]) => [`log_${snakeCase(key)}`, value])),
     warnings: config.warnings,
   };
+}
+
+/** `firstByteMs` → `first_byte_ms`, `prompt1k` → `prompt_1k`: the config file's spelling. */
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`).replace(/(?<=[a-z])(?=\d)/g, '_');
+}
+
+/** The same record with its field names as the config file writes them (never data keys). */
+function snakeKeys(record: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [snakeCase(key), value]));
 }
 
 /** A Redis URL may carry a password: it is never printed. */

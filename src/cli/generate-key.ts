@@ -38,7 +38,9 @@ export function registerGenerateKeyCommand(program: Command): void {
       const path = appendKey(process.cwd(), key);
       process.stdout.write(`${key}\n`);
       process.stderr.write(
-        `Appended to ${path}. Clients send it as: Authorization: Bearer ${key.slice(0, 8)}…\n`,
+        `Appended to ${path}. Clients send it as: Authorization: Bearer ${key.slice(0, 8)}…\n` +
+          // The server polls the keys file every second (src/cli/serve.ts), --reload or not.
+          'A gateway running in this folder accepts it within a couple of seconds, no restart needed.\n',
       );
     });
 }

@@ -1,5 +1,6 @@
 // Bundle work reports phases (snapshot, checksum, write, verify, merge); the log store's reporter
-// draws each as a bar on a terminal or plain lines otherwise, on stderr.
+// draws each as a bar on a terminal, or otherwise (pipes, CI, cron) prints each phase's end line
+// and a progress line only every ~10 s, on stderr.
 import type { BundleProgress } from '../logstore/bundle/progress.js';
 import { createProgress, type Progress } from '../logstore/progress.js';
 
@@ -8,7 +9,7 @@ export function cliBundleProgress(prefix: string): BundleProgress {
   return {
     start(label, total, unit) {
       current?.done();
-      current = createProgress({ label: `${prefix} ${label}`, total, unit });
+      current = createProgress({ label: `${prefix} ${label}`, total, unit, plainLines: 'periodic' });
     },
     add(n) {
       current?.add(n);

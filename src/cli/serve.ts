@@ -1,7 +1,7 @@
 // `ai-proxy serve` (alias run-server): start the gateway; SIGHUP reloads the configuration,
 // SIGTERM/SIGINT stop gracefully (finish in-flight requests, flush the request log).
 import cluster from 'node:cluster';
-import { existsSync, type FSWatcher, watch } from 'node:fs';
+import { existsSync, type FSWatcher, type Stats, unwatchFile, watch, watchFile } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
@@ -23,10 +23,29 @@ interface ServeOptions {
   workers?: number;
 }
 
-/** --reload: watch the config, .env and the keys file, and reload when one changes. */
+/** How often the keys file is looked at: a key from `generate-key` works within about a second. */
+const KEYS_FILE_POLL_MS = 1000;
+
+/**
+ * Always on, --reload or not: when keys/forwarder_api_keys.txt changes (or first appears), reload,
+ * so a key `ai-proxy generate-key` appends is accepted without a restart. A stat poll rather than
+ * fs.watch: it sees a file (and folder) created after start and works on every file system.
+ */
+function watchKeysFile(gateway: RunningGateway): () => void {
+  const path = resolve(process.cwd(), FORWARDER_KEYS_FILE);
+  const onChange = (current: Stats, previous: Stats) => {
+    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size) return;
+    gateway.runtime.logger.info({ file: FORWARDER_KEYS_FILE }, 'client keys file changed; reloading');
+    reloadSafely(gateway);
+  };
+  watchFile(path, { interval: KEYS_FILE_POLL_MS, persistent: false }, onChange);
+  return () => unwatchFile(path, onChange);
+}
+
+/** --reload: watch the config and .env (the keys file is always watched), reload when one changes. */
 function watchForReload(gateway: RunningGateway): FSWatcher[] {
   const cwd = process.cwd();
-  const files = [gateway.runtime.config.configFile, join(cwd, '.env'), resolve(cwd, FORWARDER_KEYS_FILE)];
+  const files = [gateway.runtime.config.configFile, join(cwd, '.env')];
   const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
   for (const file of files) {
@@ -98,9 +117,11 @@ export async function runServe(options: ServeOptions): Promise<void> {
     configFailure(error);
   }
   const watchers = options.reload ? watchForReload(gateway) : [];
+  const unwatchKeys = watchKeysFile(gateway);
   process.on('SIGHUP', () => reloadSafely(gateway));
   const stop = async () => {
     for (const watcher of watchers) watcher.close();
+    unwatchKeys();
     await gateway.stop();
     process.exit(0);
   };
@@ -117,9 +138,12 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (default 8123, or PORT)', parseInteger(0, 65535))
     .option(
       '--config <path>',
-      'config file, YAML or JSON (default ./config.yml, else ./config.json, or CONFIG_PATH)',
+      'config file, YAML or JSON (default: CONFIG_PATH, else the first of ./config.yml, ./config.yaml, ./config.json in the working directory)',
     )
-    .option('--reload', 'reload the configuration when the config file, .env or the keys file changes')
+    .option(
+      '--reload',
+      `reload the configuration when the config file or .env changes (${FORWARDER_KEYS_FILE} is always watched)`,
+    )
     .option('--log-level <level>', 'debug, info, warning, error, critical or none')
     .option('--workers <n>', 'worker processes sharing the port (node:cluster)', parseInteger(1, 256), 1)
     .action(runServe);

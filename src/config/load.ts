@@ -178,7 +178,27 @@ function readCatalogSettings(env: Env, file: FileConfig): CatalogSettings | unde
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
-  const env: Env = { ...readDotenv(cwd), ...(options.env ?? process.env) };
+  const dotenv = readDotenv(cwd);
+  const processEnv = options.env ?? process.env;
+  try {
+    return resolveConfig(options, cwd, { ...dotenv, ...processEnv });
+  } catch (error) {
+    throw error instanceof ConfigError ? blameDotenv(error, join(cwd, '.env'), dotenv, processEnv) : error;
+  }
+}
+
+/**
+ * The value readers say "environment variable NAME"; a value that came from `.env` (and not from
+ * the real environment, which wins) is named as coming from that file, with its path.
+ */
+function blameDotenv(error: ConfigError, path: string, dotenv: Env, processEnv: Env): ConfigError {
+  const message = error.message.replace(/environment variable ([A-Z0-9_]+)/g, (whole, name: string) =>
+    dotenv[name] !== undefined && processEnv[name] === undefined ? `.env file ${path}: ${name}` : whole,
+  );
+  return message === error.message ? error : new ConfigError(message);
+}
+
+function resolveConfig(options: LoadOptions, cwd: string, env: Env): Config {
   const flags = options.flags ?? {};
   const configFile = findConfigFile(cwd, options.configPath ?? envString(env, 'CONFIG_PATH'));
   const { file, keys: fileKeys } =

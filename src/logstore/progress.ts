@@ -22,7 +22,16 @@ export interface ProgressOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** Overrides the stream's isTTY (tests). */
   tty?: boolean;
+  /**
+   * Without a terminal: `steps` prints a line per 10% (long ingests, where the steps say how far it
+   * got); `periodic` prints a line only every PERIODIC_LINE_MS while work goes on, then the end
+   * line, so a short job (a small bundle) prints one line per phase instead of a dozen.
+   */
+  plainLines?: 'steps' | 'periodic';
 }
+
+/** `periodic` plain lines: at most one this often. */
+export const PERIODIC_LINE_MS = 10_000;
 
 export const silentProgress: Progress = {
   add() {},
@@ -41,7 +50,8 @@ export function createProgress(options: ProgressOptions): Progress {
   let total = options.total ?? 0;
   let current = 0;
   let lastDraw = 0;
-  let lastPercentLine = -1;
+  // Periodic lines start counting at 0 = the first PERIODIC_LINE_MS, which prints nothing.
+  let lastPercentLine = options.plainLines === 'periodic' ? 0 : -1;
   const started = Date.now();
 
   const percent = (): number => (total > 0 ? Math.min(100, Math.floor((current / total) * 100)) : 0);
@@ -61,8 +71,14 @@ export function createProgress(options: ProgressOptions): Progress {
       stream.write(`\r${options.label} [${bar}] ${String(percent()).padStart(3)}% ${counts}\x1b[K`);
       return;
     }
-    // Plain lines: one per 10% (or every 2 s when the total is unknown), never a flood.
-    const step = total > 0 ? Math.floor(percent() / 10) : Math.floor((now - started) / 2000);
+    // Plain lines: one per 10% (or every 2 s when the total is unknown), never a flood; or, when
+    // periodic, one per PERIODIC_LINE_MS.
+    const step =
+      options.plainLines === 'periodic'
+        ? Math.floor((now - started) / PERIODIC_LINE_MS)
+        : total > 0
+          ? Math.floor(percent() / 10)
+          : Math.floor((now - started) / 2000);
     if (!force && step === lastPercentLine) return;
     lastPercentLine = step;
     const counts =
