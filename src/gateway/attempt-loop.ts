@@ -21,7 +21,8 @@ import {
   parseRetryAfter,
   RETRYABLE_STATUSES,
 } from './failure.js';
-import { UpstreamCall } from './upstream-call.js';
+import { notAnEventStream, streamEndProblem } from './stream-end.js';
+import { type CallOutcome, UpstreamCall } from './upstream-call.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /** The operation name the images route passes; image-only models serve nothing else. */
@@ -61,8 +62,9 @@ export interface CommittedResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   droppedParams: string[];
-  /** Non-stream: the whole upstream body. */
+  /** Non-stream: the whole upstream body, and that body parsed (a JSON object). */
   body?: Buffer;
+  json?: unknown;
   /** Stream: the first chunk, and the call that delivers the rest to an attached sink. */
   firstChunk?: Buffer;
   call?: UpstreamCall;
@@ -218,6 +220,23 @@ async function attemptOnce(
   const answered = outcome.kind === 'answer';
   // A buffered answer is done with the signal now; a stream listens until its body is relayed.
   if (answered) input.signal.off('abort', onAbort);
+  // Nothing has reached the client yet: a broken answer is a failure another attempt may mend.
+  const json = answered ? jsonObjectOf(outcome.body) : undefined;
+  const broken = answered
+    ? json === undefined
+      ? `answered ${outcome.status} with a body that is not a JSON object (${contentTypeOf(outcome)})`
+      : undefined
+    : brokenStream(outcome, call, provider.protocol);
+  if (broken !== undefined) {
+    if (!answered) {
+      input.signal.off('abort', onAbort);
+      call.abort(new Error(broken));
+    }
+    return {
+      ok: false,
+      failure: { kind: 'invalid', status: outcome.status, retryable: true, message: broken },
+    };
+  }
   // One literal of one shape for both kinds (spreading a shared part measured ~2 µs per request).
   const response: CommittedResponse = {
     target,
@@ -229,12 +248,45 @@ async function attemptOnce(
     headers: outcome.headers,
     droppedParams: request.droppedParams,
     body: answered ? outcome.body : undefined,
+    json,
     firstChunk: answered ? undefined : outcome.chunk,
     call: answered ? undefined : call,
     release: () => input.signal.off('abort', onAbort),
     redactor: redactorFor(deps.config),
   };
   return { ok: true, response };
+}
+
+/** The answer as a JSON object, or undefined when it is not one (an HTML page, cut-off JSON). */
+function jsonObjectOf(body: Buffer): unknown {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function contentTypeOf(outcome: { headers: Record<string, string | string[] | undefined> }): string {
+  const value = outcome.headers['content-type'];
+  const text = (Array.isArray(value) ? value[0] : value)?.split(';')[0]?.trim().slice(0, 64);
+  return text === undefined || text === '' ? 'no content type' : `content-type ${text}`;
+}
+
+/**
+ * A stream that is plainly not one, or that is already whole (or broken) before anything was
+ * relayed and did not end as its protocol ends an answer: what is wrong with it, else undefined.
+ */
+function brokenStream(
+  outcome: Extract<CallOutcome, { kind: 'first-chunk' }>,
+  call: UpstreamCall,
+  protocol: Protocol,
+): string | undefined {
+  if (notAnEventStream(outcome.chunk))
+    return `answered ${outcome.status} to a stream request with a body that is not an event stream (${contentTypeOf(outcome)})`;
+  if (call.broken !== undefined)
+    return `the stream broke off: ${failureFromError(call.broken, false).message}`;
+  return call.complete ? streamEndProblem(protocol, call) : undefined;
 }
 
 function backoffMs(config: Config, retry: number): number {

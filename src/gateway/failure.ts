@@ -1,7 +1,8 @@
 // What went wrong with one attempt, and whether another attempt may help.
 import { errors as undiciErrors } from 'undici';
 
-export type FailureKind = 'connect' | 'timeout' | 'status' | 'stream' | 'too_large' | 'aborted';
+/** `invalid`: a 2xx answer that is broken (not JSON, a stream that ended without its end). */
+export type FailureKind = 'connect' | 'timeout' | 'status' | 'stream' | 'invalid' | 'too_large' | 'aborted';
 
 export interface AttemptFailure {
   kind: FailureKind;

@@ -29,6 +29,10 @@ export interface CallSink {
 
 type Controller = Dispatcher.DispatchController;
 
+/** A stream keeps references to its last few chunks (no copies), to judge its end from. */
+const RECENT = 8;
+const EMPTY = Buffer.alloc(0);
+
 export class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly ready: Promise<CallOutcome>;
   private settle!: (outcome: CallOutcome) => void;
@@ -43,6 +47,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private abortReason: Error | undefined;
   /** Bytes buffered so far of a whole answer or an error body. */
   private size = 0;
+  /** A stream's last RECENT chunks, as a ring; `seen` counts every chunk. */
+  private readonly recent: Buffer[] | undefined;
+  private seen = 0;
 
   /**
    * `stream`: commit at the first chunk; otherwise read the whole body first, up to `answerLimit`
@@ -56,6 +63,37 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.ready = new Promise((resolve) => {
       this.settle = resolve;
     });
+    this.recent = stream ? new Array<Buffer>(RECENT) : undefined;
+  }
+
+  /** The body has been read to its end. */
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  /** The body broke (a transport error) after the headers. */
+  get broken(): Error | undefined {
+    return this.failure;
+  }
+
+  /** A stream's latest chunk. */
+  get last(): Buffer | undefined {
+    return this.seen === 0 ? undefined : this.recent?.[(this.seen - 1) % RECENT];
+  }
+
+  /** A stream's last bytes, up to `max`, from its last few chunks (a view when one holds them). */
+  tail(max: number): Buffer {
+    const recent = this.recent;
+    if (recent === undefined || this.seen === 0) return EMPTY;
+    const parts: Buffer[] = [];
+    let size = 0;
+    for (let i = this.seen - 1; i >= 0 && i >= this.seen - RECENT && size < max; i--) {
+      const chunk = recent[i % RECENT]!;
+      parts.push(chunk);
+      size += chunk.length;
+    }
+    const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts.reverse());
+    return joined.length > max ? joined.subarray(joined.length - max) : joined;
   }
 
   /** Response headers arrived. */
@@ -99,6 +137,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.recent !== undefined) this.recent[this.seen++ % RECENT] = chunk;
     if (this.sink !== undefined) {
       if (!this.sink.data(chunk)) controller.pause();
       return;

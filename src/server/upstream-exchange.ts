@@ -128,6 +128,8 @@ export function logClientClosed(
 
 /** The upstream's JSON answer, or the gateway's error naming the provider that sent something else. */
 export function parseUpstreamJson(committed: CommittedResponse): unknown {
+  // The attempt loop has parsed it already (a 2xx that is not JSON is a failed attempt there).
+  if (committed.json !== undefined) return committed.json;
   try {
     return JSON.parse((committed.body ?? Buffer.alloc(0)).toString('utf8'));
   } catch {

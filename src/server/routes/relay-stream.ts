@@ -6,9 +6,11 @@ import type { ServerResponse } from 'node:http';
 import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
 import { failureFromError } from '../../gateway/failure.js';
+import { streamEndProblem } from '../../gateway/stream-end.js';
 import { StreamLogCopy } from '../../logs/stream-log-copy.js';
 import { StreamGuard } from '../../secrets/stream-guard.js';
 import { sseFrame } from '../../streaming/sse-writer.js';
+import { WholeEvents } from '../../streaming/whole-events.js';
 import type { ExchangeInfo } from '../exchange-context.js';
 
 /** 499: the client closed the connection (nginx's convention), for the log only. */
@@ -80,7 +82,9 @@ export function relayStream(
   headers['x-accel-buffering'] = 'no';
   res.writeHead(committed.status, headers);
   const first = committed.firstChunk ?? Buffer.alloc(0);
-  emit(translator === undefined ? first : translator.push(first));
+  // A pass-through passes whole events only (translators write whole events of their own).
+  const whole = translator === undefined ? new WholeEvents() : undefined;
+  emit(whole === undefined ? translator?.push(first) : whole.push(first));
 
   return new Promise<number>((resolve) => {
     const onDrain = () => {
@@ -94,20 +98,27 @@ export function relayStream(
       resolve(status);
     };
     if (call === undefined) {
-      if (translator !== undefined) emit(translator.end());
+      emit(translator === undefined ? whole?.rest() : translator.end());
       endWith();
       finish(committed.status);
       return;
     }
     res.on('drain', onDrain);
     call.attach({
-      data: (chunk) => emit(translator === undefined ? chunk : translator.push(chunk)),
+      data: (chunk) => emit(whole === undefined ? translator?.push(chunk) : whole.push(chunk)),
       end: () => {
         if (signal.clientGone || res.destroyed) {
           finish(CLIENT_CLOSED);
           return;
         }
-        if (translator !== undefined) emit(translator.end());
+        // A stream that closed cleanly but without its protocol's end is not a success: the
+        // client gets an error event instead (the translator's own end would make one up).
+        const problem = streamEndProblem(committed.target.provider.protocol, call);
+        if (problem !== undefined) {
+          const message = `${committed.target.provider.name}: ${problem}`;
+          exchange.error = { message, type: 'api_error', code: 'upstream_error' };
+          emit(errorEvent(message, 'api_error', 'upstream_error'));
+        } else emit(translator === undefined ? whole?.rest() : translator.end());
         endWith();
         finish(committed.status);
       },

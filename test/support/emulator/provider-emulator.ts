@@ -300,6 +300,11 @@ export class ProviderEmulator {
     switch (behaviour.kind) {
       case 'chat': {
         const reply = route.handler(recorded, context(behaviour));
+        if (reply.type === 'sse') {
+          const drop = behaviour.dropLastEvents ?? 0;
+          if (drop > 0) reply.events = reply.events.slice(0, Math.max(0, reply.events.length - drop));
+          if (behaviour.appendRaw !== undefined) reply.events.push(behaviour.appendRaw);
+        }
         await sleepThenDeliver(exchange, behaviour.delayMs, async () => {
           await deliver(res, reply, behaviour, closed.signal);
         });

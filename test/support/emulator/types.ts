@@ -39,6 +39,10 @@ export interface ChatBehaviour {
   /** Stream: this many SSE comment lines before the first data event, and one between data events. */
   keepAliveComments?: number;
   headers?: Record<string, string>;
+  /** Stream: leave out this many of the last events ([DONE], the finish…) and end cleanly, as a provider that stops early does. */
+  dropLastEvents?: number;
+  /** Stream: raw text written after the events before the end, e.g. half an event. */
+  appendRaw?: string;
 }
 
 /** Any status with any body; the default body is the protocol's error shape naming the status. */
