@@ -32,7 +32,8 @@ export const imageRequestSchema = {
     prompt: { type: 'string', minLength: 1 },
     model: {
       ...modelNameSchema,
-      description: 'dall-e-3, dall-e-2, gpt-image-1, `ideogram:V_3` (or the legacy `ideogram:V_2`, `V_2_TURBO`, `V_1`…), `recraft:recraftv3`, or an alias',
+      description:
+        'dall-e-3, dall-e-2, gpt-image-1, `ideogram:V_3` (or the legacy `ideogram:V_2`, `V_2_TURBO`, `V_1`…), `recraft:recraftv3`, or an alias',
     },
     models: {
       type: 'array',
