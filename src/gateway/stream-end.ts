@@ -33,14 +33,18 @@ function endsWithDone(bytes: Buffer, end: number): boolean {
   return end >= DONE.length && bytes.compare(DONE, 0, DONE.length, end - DONE.length, end) === 0;
 }
 
-/** The whitespace after the last event holds a blank line: the event was dispatched. */
+/**
+ * The last event is whole: the whitespace after it holds a blank line, or (Gemini ends its last
+ * event with one CRLF and no blank line) its line ended right after the JSON object closed. A write
+ * cut mid-event leaves neither.
+ */
 function terminated(bytes: Buffer, end: number): boolean {
   let breaks = 0;
   for (let i = end; i < bytes.length; i++) {
     const byte = bytes[i]!;
     if (byte === 0x0a || (byte === 0x0d && bytes[i + 1] !== 0x0a)) breaks += 1;
   }
-  return breaks >= 2;
+  return breaks >= 2 || (breaks === 1 && bytes[end - 1] === 0x7d /* } */);
 }
 
 /** The start of the last event before `end`: after the last blank line, in any of SSE's line ends. */

@@ -67,6 +67,13 @@ describe('streamEndProblem', () => {
       streamEndProblem('gemini', ended('data: {"promptFeedback":{"blockReason":"SAFETY"}}\r\n\r\n')),
     ).toBeUndefined();
     expect(streamEndProblem('gemini', ended(part))).toBe('the stream ended without a finishReason');
+    // Gemini's last event ends with one CRLF, no blank line: whole, as the SSE parser reads it.
+    expect(
+      streamEndProblem('gemini', ended(`${part}data: {"candidates":[{"finishReason":"STOP"}]}\r\n`)),
+    ).toBeUndefined();
+    expect(
+      streamEndProblem('gemini', ended(`${part}data: {"candidates":[{"finishReason":"STOP"}],"usa\r\n`)),
+    ).toBe('the stream ended in the middle of an event');
   });
 
   it('Cohere: message-end (v2) or stream-end (v1)', () => {
