@@ -44,7 +44,8 @@ function terminated(bytes: Buffer, end: number): boolean {
     const byte = bytes[i]!;
     if (byte === 0x0a || (byte === 0x0d && bytes[i + 1] !== 0x0a)) breaks += 1;
   }
-  return breaks >= 2 || (breaks === 1 && bytes[end - 1] === 0x7d /* } */);
+  const closeBrace = 0x7d;
+  return breaks >= 2 || (breaks === 1 && bytes[end - 1] === closeBrace);
 }
 
 /** The start of the last event before `end`: after the last blank line, in any of SSE's line ends. */
