@@ -3,6 +3,7 @@
 // carry a key, a URL's query or the answer's text (a provider may echo the key it refused).
 import type { Pool } from 'undici';
 import type { ProviderConfig, ProviderKey } from '../config/types.js';
+import { failureReason, readJsonAnswer } from '../gateway/json-get.js';
 import type { FetchedModel, ModelListProtocol } from './model-list-protocols.js';
 
 export interface ListFetchOptions {
@@ -16,12 +17,8 @@ export interface ListFetchOptions {
   signal: AbortSignal;
 }
 
-/** An HTTP status other than 2xx, kept apart so the caller can try another key after 401/403. */
-export class ListStatusError extends Error {
-  constructor(readonly status: number) {
-    super(`HTTP ${status}`);
-  }
-}
+/** A non-2xx answer to a list request: the caller tries another key after 401/403. */
+export { HttpStatusError as ListStatusError } from '../gateway/json-get.js';
 
 /** A list of thousands of models is a few MB (OpenRouter's is the largest); past this it is not one. */
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -59,40 +56,7 @@ async function getJson(options: ListFetchOptions, path: string, headers: Record<
       bodyTimeout: options.timeoutMs,
     });
   } catch (error) {
-    throw new Error(reason(error, timeout));
+    throw new Error(failureReason(error, timeout));
   }
-  try {
-    if (response.statusCode < 200 || response.statusCode >= 300)
-      throw new ListStatusError(response.statusCode);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BYTES) throw new Error(`answer larger than ${MAX_BYTES} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    } catch {
-      throw new Error('answer is not JSON');
-    }
-  } catch (error) {
-    if (!response.body.destroyed) {
-      // Destroying undici's body emits an abort error of its own; nobody else listens for it.
-      response.body.on('error', () => {});
-      response.body.destroy();
-    }
-    if (error instanceof ListStatusError) throw error;
-    throw new Error(reason(error, timeout));
-  }
-}
-
-function reason(error: unknown, timeout: AbortSignal): string {
-  if (timeout.aborted) return 'timed out';
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  // undici's messages name the socket, never the URL; its codes say more than "fetch failed".
-  return typeof code === 'string' && !error.message.includes(code)
-    ? `${error.message} (${code})`
-    : error.message;
+  return readJsonAnswer(response, timeout, MAX_BYTES);
 }
