@@ -30,7 +30,7 @@ import {
   recordCommitted,
   recordTargets,
   recordTiming,
-  usageOfBytes,
+  usageOf,
   watchClient,
 } from './upstream-exchange.js';
 import { validationError } from './validation-error.js';
@@ -261,9 +261,8 @@ export class ChatHandler {
       bytes = Buffer.from(JSON.stringify(answer));
     }
     exchange.responseBytes = bytes;
-    priceAnswer(this.runtime, exchange, headers, () =>
-      answer === undefined ? usageOfBytes(bytes) : (answer as { usage?: unknown }).usage,
-    );
+    // The attempt loop parsed the upstream's answer already: its usage is read from that parse.
+    priceAnswer(this.runtime, exchange, headers, () => usageOf(answer ?? parseUpstreamJson(committed)));
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(bytes.length);
     res.writeHead(committed.status, headers);

@@ -75,13 +75,17 @@ export function priceAnswer(
   headers['x-ai-proxy-cost'] = exchange.cost.toFixed(6);
 }
 
+/** The usage object of a parsed JSON answer, if it has one. */
+export function usageOf(answer: unknown): unknown {
+  return typeof answer === 'object' && answer !== null
+    ? (answer as Record<string, unknown>).usage
+    : undefined;
+}
+
 /** The usage object of a JSON answer's bytes, if it has one. */
 export function usageOfBytes(bytes: Buffer): unknown {
   try {
-    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null
-      ? (parsed as Record<string, unknown>).usage
-      : undefined;
+    return usageOf(JSON.parse(bytes.toString('utf8')));
   } catch {
     return undefined;
   }
