@@ -1,5 +1,6 @@
 // What a translator is: four steps between the OpenAI API the client speaks and one upstream API.
 // A pass-through (OpenAI-protocol providers) has only the request step and an error step.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ProviderConfig } from '../config/types.js';
 
 /** A chat request as validated at the boundary; fields beyond the schema travel untouched. */
@@ -26,6 +27,11 @@ export interface BuildContext {
   body: ChatRequestBody;
   /** The body exactly as the client sent it, reused when nothing needs to change. */
   rawBody: string;
+  /**
+   * The client's request headers: a native pass-through forwards its dialect's own (Anthropic's
+   * anthropic-version and anthropic-beta). Absent where no client request exists (tests, the CLI).
+   */
+  clientHeaders?: IncomingHttpHeaders;
 }
 
 export interface UpstreamErrorDetail {
