@@ -18,6 +18,7 @@ import { checkJsonDepth } from './json-depth.js';
 import { contextFor } from './request-context.js';
 import { nextRequestId } from './request-id.js';
 import { registerChatRoute } from './routes/chat.js';
+import { registerCountTokensRoute } from './routes/count-tokens.js';
 import { registerDocs } from './routes/docs.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerHealthRoute } from './routes/health.js';
@@ -184,5 +185,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerEmbeddingsRoute(app, runtime);
   registerImageRoutes(app, runtime);
   registerUsageRoute(app, runtime);
+  registerCountTokensRoute(app, runtime);
   return app;
 }
