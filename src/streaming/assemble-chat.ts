@@ -84,7 +84,7 @@ const DELTA_KEY = '"delta":{';
 const CONTENT_KEY = '"content":"';
 
 /** The closing quote of the string whose body starts at `from`, or -1. */
-function closingQuote(text: string, from: number): number {
+export function closingQuote(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 92 /* \ */) i += 1;
@@ -94,7 +94,7 @@ function closingQuote(text: string, from: number): number {
 }
 
 /** A JSON string body (between quotes), decoded; undefined when it is not one. */
-function decodeStringBody(body: string): string | undefined {
+export function decodeStringBody(body: string): string | undefined {
   if (body.indexOf('"') !== -1) return undefined;
   if (body.indexOf('\\') === -1) return body;
   try {
