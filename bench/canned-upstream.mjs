@@ -1,11 +1,18 @@
-// Canned OpenAI upstream: answers POST /v1/chat/completions with fixed bytes, as
-// fast as node:http allows, so that the benchmark measures the proxy, not the upstream.
+// Canned upstream: answers POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic) and
+// POST /v1beta/models/… (Gemini) with fixed bytes, as fast as node:http allows, so that the
+// benchmark measures the proxy, not the upstream.
 //
 //   node canned-upstream.mjs --port 8081      (or PORT=8081; port 0 picks a free one)
 //
 // Also GET /health -> 200, for the runner's readiness check.
 import http from 'node:http';
-import { ANTHROPIC_JSON, ANTHROPIC_SSE, GEMINI_JSON, GEMINI_SSE } from './canned-translated.mjs';
+import {
+  ANTHROPIC_HEADERS,
+  ANTHROPIC_JSON,
+  ANTHROPIC_SSE,
+  GEMINI_JSON,
+  GEMINI_SSE,
+} from './canned-translated.mjs';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
 const CREATED = 1_700_000_000;
@@ -120,25 +127,50 @@ function handle(req, res) {
 }
 
 // Anthropic (/v1/messages, stream when the body says so) and Gemini (/v1beta/models/…, stream
-// for :streamGenerateContent), for the translated-stream targets.
+// for :streamGenerateContent), for the translated targets and the Messages pass-through.
+const ANTHROPIC_JSON_HEADERS = {
+  ...ANTHROPIC_HEADERS,
+  'content-type': 'application/json',
+  'content-length': String(ANTHROPIC_JSON.length),
+};
+const ANTHROPIC_SSE_HEADERS = {
+  ...ANTHROPIC_HEADERS,
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+};
+const GEMINI_JSON_HEADERS = {
+  'content-type': 'application/json',
+  'content-length': String(GEMINI_JSON.length),
+};
+const GEMINI_SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8' };
+
 function answerTranslated(req, res, provider) {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    const stream =
-      provider === 'gemini'
-        ? req.url.includes(':streamGenerateContent')
-        : raw.includes(STREAM_KEY) && JSON.parse(raw).stream === true;
+    let stream = false;
+    if (provider === 'gemini') stream = req.url.includes(':streamGenerateContent');
+    else if (raw.includes(STREAM_KEY)) {
+      try {
+        stream = JSON.parse(raw).stream === true;
+      } catch {
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}');
+        return;
+      }
+    }
+    const gemini = provider === 'gemini';
     if (!stream) {
-      const body = provider === 'gemini' ? GEMINI_JSON : ANTHROPIC_JSON;
       res
-        .writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) })
-        .end(body);
+        .writeHead(200, gemini ? GEMINI_JSON_HEADERS : ANTHROPIC_JSON_HEADERS)
+        .end(gemini ? GEMINI_JSON : ANTHROPIC_JSON);
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-    for (const ev of provider === 'gemini' ? GEMINI_SSE : ANTHROPIC_SSE) res.write(ev);
+    // One write per event, as for the OpenAI stream.
+    res.writeHead(200, gemini ? GEMINI_SSE_HEADERS : ANTHROPIC_SSE_HEADERS);
+    for (const ev of gemini ? GEMINI_SSE : ANTHROPIC_SSE) res.write(ev);
     res.end();
   });
 }

@@ -84,8 +84,9 @@ export function compare(runs, rows, targets, modes, connections) {
       row(t.name, mode, 1).vs = `${added >= 0 ? '+' : ''}${fmt(added, 3)} ms p50`;
       const pad = ' '.repeat(t.name.length + mode.length + 3);
       const range = (xs, d) => `${fmt(Math.min(...xs), d)}..${fmt(Math.max(...xs), d)}`;
-      // The bar is for the gateway against the baseline; other comparisons are for information.
-      const bar = t.compare === 'baseline';
+      // The bar is for a gateway relay against a baseline ('baseline', 'baseline messages');
+      // other comparisons are for information.
+      const bar = t.compare.startsWith('baseline');
       verdicts.push(
         `${t.name} ${mode}: throughput ${fmt(pct, 1)}% of ${t.compare} (rounds ${range(thr)}${bar ? `; bar >= ${BAR.throughputPct}%) ${ok(pct >= BAR.throughputPct)}` : ')'}\n` +
           `${pad}added p50 ${fmt(added, 3)} ms at 1 conn (rounds ${range(lat, 3)}${bar ? `; bar < ${BAR.addedP50Ms} ms) ${ok(added < BAR.addedP50Ms)}` : ')'}\n` +

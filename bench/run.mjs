@@ -10,7 +10,7 @@
 //                 --targets    BENCH_TARGETS      comma list of target names (all)
 //                 --modes      BENCH_MODES        non-stream,stream
 //                 --json       BENCH_JSON         also write raw runs + rows to a file
-//                 --skip-gateway                  bench only direct and baseline
+//                 --skip-gateway                  bench only direct and the baselines
 //                 BENCH_GATEWAY_CMD               run this (shell, in bench/) as the gateway
 //                 BENCH_KEEP=1                    keep the temp dir (gateway logs)
 import fs from 'node:fs';
@@ -134,7 +134,7 @@ async function main() {
     if (t.cmd) Object.assign(t, await start(t, benchDir)); // sets origin, pid, output
     t.url ??= t.origin;
     t.pid ??= upstream.pid; // 'direct': the upstream is the target
-    console.error(`${t.name.padEnd(10)} ${t.url}`);
+    console.error(`${t.name.padEnd(24)} ${t.url}`);
   }
 
   // Interleaved: for each cell, round 1 of every target, then round 2, ... with

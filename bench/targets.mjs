@@ -9,16 +9,17 @@
 //   path, headers, body(mode), streamEnd
 //              the request and what a complete stream ends with; default: OpenAI
 //              chat completions, see openaiChat below
-//   compare    name of the target to compare against (% throughput, added p50)
+//   compare    name of the target to compare against (% throughput, added p50); the
+//              bar applies when that is a baseline ('baseline', 'baseline messages')
 //
-// To add a target later (Anthropic/Gemini emulation, Redis-mode limiter), push
-// another object: e.g. { ...gateway, name: 'ai-proxy redis', env: { ...gateway.env,
-// REDIS_URL: 'redis://127.0.0.1:6379' } }, or one with path '/v1/messages',
-// headers { 'x-api-key': ... }, an Anthropic body and streamEnd 'event: message_stop'.
+// To add a target later, push another object: e.g. { ...gateway, name: 'ai-proxy redis',
+// env: { ...gateway.env, REDIS_URL: 'redis://127.0.0.1:6379' } }, or { ...anthropicMessages,
+// ... } for another POST /v1/messages request.
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const MODEL = 'gpt-4o-mini';
+export const CLAUDE_MODEL = 'claude-3-5-haiku-latest';
 export const GATEWAY_KEY = 'bench-key';
 
 // A realistic small chat request: system + user message, a couple of options.
@@ -41,6 +42,34 @@ export const openaiChat = {
   headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_KEY}` },
   body: openaiChatBody,
   streamEnd: 'data: [DONE]',
+};
+
+// The same request as an Anthropic Messages body: system + user message, max_tokens 64 (which
+// Messages requires). Stream mode adds `stream: true`; Anthropic has no stream_options, usage
+// comes in message_start and message_delta.
+function anthropicMessagesBody(mode, model = CLAUDE_MODEL) {
+  const body = {
+    model,
+    max_tokens: 64,
+    system: 'You are a helpful assistant. Answer briefly.',
+    messages: [{ role: 'user', content: 'Say hello and offer to help, in one short sentence.' }],
+    temperature: 0.2,
+  };
+  if (mode === 'stream') body.stream = true;
+  return body;
+}
+
+// As the Anthropic SDKs call it: x-api-key and anthropic-version. A complete stream's last event
+// is message_stop, written whole (the load tool looks for the marker in the last bytes).
+export const anthropicMessages = {
+  path: '/v1/messages',
+  headers: {
+    'content-type': 'application/json',
+    'x-api-key': GATEWAY_KEY,
+    'anthropic-version': '2023-06-01',
+  },
+  body: (mode) => anthropicMessagesBody(mode),
+  streamEnd: 'event: message_stop\ndata: {"type":"message_stop"}',
 };
 
 /**
@@ -106,6 +135,25 @@ export function defineTargets(ctx) {
     GEMINI_API_KEY: 'gemini-bench',
     GEMINI_BASE_URL: `${ctx.upstreamUrl}/v1beta`,
   });
+  // POST /v1/messages (issue 13). The native pass-through: a Claude model to the Anthropic
+  // provider (the canned upstream's /v1/messages), compared with the baseline's own Messages
+  // route. And Messages in, OpenAI out: the same body with the chat target's model (routed to
+  // openai as the chat target's is), translated to chat and back, compared with the chat relay.
+  const anthropicEnv = { ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: `${ctx.upstreamUrl}/v1` };
+  const messages = {
+    ...gateway,
+    ...anthropicMessages,
+    name: 'ai-proxy messages',
+    env: { ...gateway.env, ...anthropicEnv },
+    compare: 'baseline messages',
+  };
+  const messagesOpenai = {
+    ...gateway,
+    ...anthropicMessages,
+    name: 'ai-proxy messages→openai',
+    body: (mode) => anthropicMessagesBody(mode, MODEL),
+    compare: 'ai-proxy',
+  };
   // The key-pool limiter with limits that never bind (so every request is served), in memory mode
   // and in Redis mode, against the same gateway with an unlimited key.
   const limitsCwd = path.join(path.dirname(ctx.gatewayCwd), 'cwd-limits');
@@ -145,7 +193,18 @@ export function defineTargets(ctx) {
       ipc: true,
       health: '/health',
     },
+    {
+      ...anthropicMessages,
+      name: 'baseline messages',
+      cmd: [node, path.join(ctx.benchDir, 'baseline-proxy.mjs'), '--port', '{port}'],
+      env: { UPSTREAM_BASE_URL: `${ctx.upstreamUrl}/v1` },
+      cwd: ctx.benchDir,
+      ipc: true,
+      health: '/health',
+    },
     gateway,
-    ...(ctx.gatewayCmd ? [] : [anthropic, gemini, limits, redis]),
+    messages,
+    // A stand-in gateway (BENCH_GATEWAY_CMD) gets the pass-through only: it cannot translate.
+    ...(ctx.gatewayCmd ? [] : [messagesOpenai, anthropic, gemini, limits, redis]),
   ];
 }
