@@ -153,6 +153,8 @@ export interface GoldenSuite {
     create(ctx: BuildContext): StreamTranslator;
     /** Further assertions on the whole stream's output (raw text, `created` zeroed). */
     check?(text: string): void;
+    /** The events kept in expected-chunks.json; OpenAI's unnamed `data:` events by default. */
+    events?(text: string): unknown[];
   };
 }
 
@@ -197,7 +199,7 @@ export function describeGoldenCases(suite: GoldenSuite): void {
       it('translates the stream replayed whole', () => {
         const whole = replay([bytes]);
         stream.check?.(whole);
-        golden(join(dir, 'expected-chunks.json'), openAIEvents(whole));
+        golden(join(dir, 'expected-chunks.json'), (stream.events ?? openAIEvents)(whole));
       });
 
       it('gives the same output split at every byte offset', () => {
