@@ -354,6 +354,37 @@ describe('Messages → chat: errors and answers', () => {
     ]);
   });
 
+  it('text that arrives inside an unfinished tool call waits for the call, then gets its own block', () => {
+    const ctx = contextFor('openai', { model: 'claude-x', max_tokens: 10, stream: true, messages: [] });
+    const frame = (delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-2', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const call = (args: string, head = false) => ({
+      tool_calls: [
+        {
+          index: 0,
+          ...(head
+            ? { id: 'call_1', function: { name: 'f', arguments: args } }
+            : { function: { arguments: args } }),
+        },
+      ],
+    });
+    const upstream = [
+      frame(call('{"a":', true)),
+      frame({ content: 'aside' }),
+      frame(call('1}')),
+      frame({}, 'tool_calls'),
+      'data: [DONE]\n\n',
+    ].join('');
+    const text = replayStream(translatorOf('openai').createStreamTranslator!(ctx), [Buffer.from(upstream)]);
+    expectWellFormedMessageStream(text);
+    const blocks = anthropicEvents(text).filter((event) => event.type === 'content_block_start');
+    expect(blocks.map((event) => (event.content_block as { type: string }).type)).toEqual([
+      'tool_use',
+      'text',
+    ]);
+    expect(toolInputs(text)).toEqual([{ id: 'call_1', name: 'f', json: '{"a":1}' }]);
+  });
+
   it('the Message names the model the client asked for, not the upstream one', () => {
     const ctx = contextFor('openai', { model: 'claude-haiku-4-5', max_tokens: 10, messages: [] });
     const message = translatorOf('openai').translateResponse!(
