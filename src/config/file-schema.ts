@@ -62,7 +62,12 @@ export const fileConfigSchema = z.object({
   prices: z
     .record(
       z.string(),
-      z.object({ prompt_1k: z.number().nonnegative(), completion_1k: z.number().nonnegative() }),
+      z.object({
+        prompt_1k: z.number().nonnegative(),
+        completion_1k: z.number().nonnegative(),
+        cache_read_1k: z.number().nonnegative().optional(),
+        cache_write_1k: z.number().nonnegative().optional(),
+      }),
     )
     .optional(),
   model_list_url: z.url({ protocol: /^https?$/ }).optional(),

@@ -111,7 +111,11 @@ function canonicalPriority(list: string[], where: string): string[] {
 function readPrices(file: FileConfig): Map<string, Price> {
   const prices = new Map<string, Price>();
   for (const [model, price] of Object.entries(file.prices ?? {})) {
-    prices.set(model, { prompt1k: price.prompt_1k, completion1k: price.completion_1k });
+    const entry: Price = { prompt1k: price.prompt_1k, completion1k: price.completion_1k };
+    // Only the cache rates given: an absent one is priced at prompt_1k (see costOf).
+    if (price.cache_read_1k !== undefined) entry.cacheRead1k = price.cache_read_1k;
+    if (price.cache_write_1k !== undefined) entry.cacheWrite1k = price.cache_write_1k;
+    prices.set(model, entry);
   }
   return prices;
 }

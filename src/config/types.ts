@@ -78,9 +78,17 @@ export interface LogDbConfig {
   dialogWindowMinutes: number;
 }
 
+/**
+ * Dollars per 1k tokens. The cache rates are optional: where one is not given, cached tokens are
+ * priced at prompt1k (no discount is assumed).
+ */
 export interface Price {
   prompt1k: number;
   completion1k: number;
+  /** Prompt tokens read from the provider's prompt cache. */
+  cacheRead1k?: number;
+  /** Prompt tokens written to the provider's prompt cache. */
+  cacheWrite1k?: number;
 }
 
 /** Where key limits and usage live (SPEC §6). */

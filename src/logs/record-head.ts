@@ -201,6 +201,11 @@ export class HeadReader {
   at = 0;
   /** The last record's time (an ISO string): its day names the file. */
   time = '';
+  /**
+   * The last record's endpoint as JSON text (`"/v1/messages"`): it picks the stream assembler.
+   * The same string object while the group repeats, so comparing it costs next to nothing.
+   */
+  endpoint = 'null';
 
   constructor(private readonly buf: Buffer) {}
 
@@ -248,7 +253,9 @@ export class HeadReader {
       if (this.groupJson === undefined) throw new Error('record head: a group repeats nothing');
       return this.groupJson;
     }
-    this.groupJson = `"server_id":${this.string(3)},"endpoint":${this.string(4)},"method":${this.string(5)},"client_key_hash":${this.string(6)},"client_ip":${this.string(7)},"user_agent":${this.string(8)},"dialog_id":${this.string(9)},"model_requested":${this.string(10)},"model_mapped":${this.string(11)},"provider":${this.string(12)},"key_id":${this.string(13)}`;
+    const serverId = this.string(3);
+    this.endpoint = this.string(4);
+    this.groupJson = `"server_id":${serverId},"endpoint":${this.endpoint},"method":${this.string(5)},"client_key_hash":${this.string(6)},"client_ip":${this.string(7)},"user_agent":${this.string(8)},"dialog_id":${this.string(9)},"model_requested":${this.string(10)},"model_mapped":${this.string(11)},"provider":${this.string(12)},"key_id":${this.string(13)}`;
     return this.groupJson;
   }
 

@@ -3,7 +3,6 @@
 import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
 import type { Lease } from '../keys/limit-store.js';
-import { assembleChatStream } from '../streaming/assemble-chat.js';
 import { costOf, readUsage, type TokenUsage } from '../usage/pricing.js';
 import type { ByteBuffer } from './byte-buffer.js';
 import {
@@ -13,6 +12,7 @@ import {
   RESPONSE_JSON,
   RESPONSE_STREAM,
 } from './record-batch.js';
+import { streamAssemblerFor } from './stream-assemblers.js';
 
 export interface RequestRecord {
   id: string;
@@ -113,8 +113,9 @@ export interface RecordOutcome {
 }
 
 /**
- * Writes the JSON line of a packed record to `out`: the stream assembled into one completion,
- * usage found, cost worked out. Bodies that are JSON go in as their own bytes, never parsed and
+ * Writes the JSON line of a packed record to `out`: the stream assembled into one answer in its
+ * client's dialect (a chat completion, a Messages message), usage found in either shape, cost
+ * worked out. Bodies that are JSON go in as their own bytes, never parsed and
  * stringified again; only a stream is decoded (to assemble it) and a JSON answer (for its usage).
  */
 export function writeRecordLine(
@@ -128,7 +129,7 @@ export function writeRecordLine(
   let answerText: string | undefined;
   let answerIsJson = false;
   if (record.responseKind === RESPONSE_STREAM) {
-    const assembled = assembleChatStream([record.response]);
+    const assembled = streamAssemblerFor(record.endpoint)([record.response]);
     completion = assembled.completion ?? null;
     usage = assembled.usage ?? null;
     if (assembled.error !== undefined && record.error === undefined)

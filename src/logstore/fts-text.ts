@@ -1,6 +1,8 @@
 // The searchable text of one exchange, by who wrote it: system, user, assistant (earlier turns),
-// tool (tool-call arguments and tool results) and the answer. Reads the OpenAI shapes the request
-// log keeps (chat messages with string or part contents, embeddings input, image prompts).
+// tool (tool calls' names and arguments, tool results) and the answer. Reads the shapes the request
+// log keeps, told apart by shape: OpenAI chat (messages with string or part contents), embeddings
+// input and image prompts; the Anthropic Messages API (a top-level `system`, content blocks:
+// text, tool_use, tool_result, thinking, plain-text documents) and its answer, a Message.
 
 export interface RequestText {
   system_text: string;
@@ -16,7 +18,18 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function contentText(content: unknown): string {
+/** Where the parts of one message's content go. */
+interface Sinks {
+  /** Text parts and blocks. */
+  text: string[];
+  /** Tool calls (name, then the arguments as JSON) and tool results. */
+  tool: string[];
+  /** Thinking blocks. */
+  thinking: string[];
+}
+
+/** A tool result's or a system prompt's content: a string or text blocks. */
+function plainText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   const parts: string[] = [];
@@ -28,6 +41,50 @@ function contentText(content: unknown): string {
     }
   }
   return parts.join('\n');
+}
+
+function toolInput(input: unknown): string {
+  if (input === undefined) return '';
+  return typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
+}
+
+/** One block or part of a content array (OpenAI parts and Anthropic blocks alike). */
+function readPart(part: unknown, into: Sinks): void {
+  if (typeof part === 'string') {
+    into.text.push(part);
+    return;
+  }
+  const p = asObject(part);
+  if (p === undefined) return;
+  switch (p.type) {
+    case 'tool_use':
+    case 'server_tool_use':
+    case 'mcp_tool_use':
+      if (typeof p.name === 'string') into.tool.push(p.name);
+      into.tool.push(toolInput(p.input));
+      return;
+    case 'tool_result':
+    case 'mcp_tool_result':
+      into.tool.push(plainText(p.content));
+      return;
+    case 'thinking':
+      if (typeof p.thinking === 'string') into.thinking.push(p.thinking);
+      return;
+    case 'document': {
+      // A plain-text document's text; PDFs and URLs have nothing to search.
+      const source = asObject(p.source);
+      if (source?.type === 'text' && typeof source.data === 'string') into.text.push(source.data);
+      else if (source?.type === 'content') into.text.push(plainText(source.content));
+      return;
+    }
+    default:
+      if (typeof p.text === 'string') into.text.push(p.text);
+  }
+}
+
+function readContent(content: unknown, into: Sinks): void {
+  if (typeof content === 'string') into.text.push(content);
+  else if (Array.isArray(content)) for (const part of content) readPart(part, into);
 }
 
 function toolCallArguments(calls: unknown, into: string[]): void {
@@ -48,26 +105,27 @@ export function extractRequestText(request: unknown, response: unknown): Request
   const answer: string[] = [];
   const body = asObject(request);
   if (body !== undefined) {
+    // The Messages API's system prompt: a string or text blocks.
+    if (body.system !== undefined) system.push(plainText(body.system));
     if (Array.isArray(body.messages)) {
       for (const message of body.messages) {
         const m = asObject(message);
         if (m === undefined) continue;
-        const text = contentText(m.content);
         switch (m.role) {
           case 'system':
           case 'developer':
-            system.push(text);
+            readContent(m.content, { text: system, tool, thinking: system });
             break;
           case 'assistant':
-            assistant.push(text);
+            readContent(m.content, { text: assistant, tool, thinking: assistant });
             toolCallArguments(m.tool_calls, tool);
             break;
           case 'tool':
           case 'function':
-            tool.push(text);
+            readContent(m.content, { text: tool, tool, thinking: tool });
             break;
           default:
-            user.push(text);
+            readContent(m.content, { text: user, tool, thinking: user });
         }
       }
     }
@@ -83,12 +141,16 @@ export function extractRequestText(request: unknown, response: unknown): Request
       const c = asObject(choice);
       const message = asObject(c?.message) ?? asObject(c?.delta);
       if (message !== undefined) {
-        answer.push(contentText(message.content));
+        readContent(message.content, { text: answer, tool, thinking: answer });
         toolCallArguments(message.tool_calls, tool);
       } else if (typeof c?.text === 'string') {
         answer.push(c.text);
       }
     }
+  } else if (reply !== undefined && reply.type === 'message' && Array.isArray(reply.content)) {
+    // A Messages answer: its text and thinking are the answer; its tool calls are tool text, as a
+    // chat answer's are.
+    readContent(reply.content, { text: answer, tool, thinking: answer });
   }
   const join = (parts: string[]) => parts.filter((p) => p !== '').join('\n');
   return {

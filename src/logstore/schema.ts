@@ -20,6 +20,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestRecord } from '../logs/request-record.js';
+import { readUsage } from '../usage/pricing.js';
 
 export type Db = Database.Database;
 
@@ -296,10 +297,21 @@ function textOrNull(json: string): string | null {
   return json === 'null' || json === '' ? null : json;
 }
 
-/** Token counts in the OpenAI names, with the Anthropic and Gemini names as fallbacks. */
+/**
+ * Token counts in the OpenAI names, with the Anthropic and Gemini names as fallbacks. Anthropic's
+ * input_tokens leaves the cache out: its usage is read as the gateway reads it for cost
+ * (readUsage), the prompt count adding the cache reads and writes.
+ */
 function tokens(usage: unknown): { prompt: number | null; completion: number | null; total: number | null } {
   const u = asObject(usage);
   if (u === undefined) return { prompt: null, completion: null, total: null };
+  const read = u.prompt_tokens === undefined && u.input_tokens !== undefined ? readUsage(u) : undefined;
+  if (read !== undefined)
+    return {
+      prompt: Math.trunc(read.promptTokens),
+      completion: Math.trunc(read.completionTokens),
+      total: Math.trunc(read.totalTokens),
+    };
   const prompt = intOrNull(u.prompt_tokens ?? u.input_tokens ?? u.promptTokenCount);
   const completion = intOrNull(u.completion_tokens ?? u.output_tokens ?? u.candidatesTokenCount);
   const total =
