@@ -1,6 +1,7 @@
 // The attempt loop: for each target in order, a key from the pool, the translator's upstream
 // request, one call; on a retryable failure another key, a bounded retry with backoff, then the next
 // target. A stream is committed only once its first byte is in hand, so it can still fall back.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Config, ProviderConfig, ProviderKey } from '../config/types.js';
 import { GatewayError, type RelayedError } from '../errors.js';
 import type { Acquired, KeyPools } from '../keys/key-pool.js';
@@ -50,6 +51,10 @@ export interface ExchangeInput {
   translatorFor?: (protocol: Protocol) => ChatTranslator | undefined;
   /** Names the endpoint in the "cannot serve" message, e.g. "chat completions". */
   operation?: string;
+  /** The answer is generated text (chat-like): reserve output tokens even when no cap is sent. */
+  expectsOutput?: boolean;
+  /** The client's request headers, for translators that forward their dialect's own. */
+  clientHeaders?: IncomingHttpHeaders;
 }
 
 export interface CommittedResponse {
@@ -144,6 +149,7 @@ async function attemptOnce(
     stream: input.stream,
     body: input.body,
     rawBody: input.rawBody,
+    clientHeaders: input.clientHeaders,
   };
   const request = translator.buildRequest(buildContext);
   const { origin, basePath } = endpointOf(provider);
@@ -307,7 +313,11 @@ export async function runAttempts(
   let noKeyFor: Target | undefined;
   let freeInMs: number | undefined;
   let limiterDown = false;
-  const estimate = estimateTokens(input.rawBody, input.body, input.translatorFor === undefined);
+  const estimate = estimateTokens(
+    input.rawBody,
+    input.body,
+    input.expectsOutput ?? input.translatorFor === undefined,
+  );
   const gapPercent = config.modelUsageGapPercentage;
 
   for (const target of targets) {

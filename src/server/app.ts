@@ -1,5 +1,6 @@
-// Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in OpenAI's shape, and
-// the request log for every /v1 exchange.
+// Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in the shape of each
+// route's dialect (OpenAI's, Anthropic's on the Messages routes), and the request log for every
+// /v1 exchange.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
@@ -10,9 +11,11 @@ import Fastify, {
 } from 'fastify';
 import { errorBody, GatewayError } from '../errors.js';
 import { canonicalTarget, isApiPath } from './canonical-path.js';
-import { ChatHandler, isChatRequest } from './chat-handler.js';
 import { presentedKey } from './client-auth.js';
+import { anthropicMessages } from './dialects/anthropic-messages.js';
+import { openAIChat } from './dialects/openai-chat.js';
 import { errorHandler, sendError, toGatewayError } from './error-handler.js';
+import { ExchangeHandler, isPostTo } from './exchange-handler.js';
 import { logExchange } from './exchange-log.js';
 import { checkJsonDepth } from './json-depth.js';
 import { contextFor } from './request-context.js';
@@ -23,6 +26,7 @@ import { registerDocs } from './routes/docs.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerMessagesRoute } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerStatusPage } from './routes/status-page.js';
 import { registerUsageRoute } from './routes/usage.js';
@@ -49,17 +53,21 @@ function refuseTarget(req: IncomingMessage, res: ServerResponse): void {
 
 export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   const config = runtime.state.config;
-  const chat = new ChatHandler(runtime);
+  // One pipeline, one handler per inbound dialect.
+  const chat = new ExchangeHandler(runtime, openAIChat);
+  const messages = new ExchangeHandler(runtime, anthropicMessages);
   const app = Fastify({
-    // The chat route, the hot path, goes straight from node:http to its handler; everything else
-    // (models, health, pages, docs, errors for other methods) is Fastify's.
+    // The exchange routes (chat completions, messages), the hot paths, go straight from node:http to
+    // their handler; everything else (models, health, pages, docs, errors for other methods) is
+    // Fastify's.
     serverFactory: (fastifyHandler) =>
       createServer({ keepAliveTimeout: 72_000 }, (req: IncomingMessage, res: ServerResponse) => {
         // Auth, the fast path and Fastify's router must all decide on the same path: settle it here.
         const target = canonicalTarget(req.url ?? '');
         if (target === undefined) return refuseTarget(req, res);
         req.url = target;
-        if (isChatRequest(req)) chat.handle(req, res);
+        if (isPostTo(req, chat.dialect.path)) chat.handle(req, res);
+        else if (isPostTo(req, messages.dialect.path)) messages.handle(req, res);
         else fastifyHandler(req, res);
       }),
     loggerInstance: runtime.logger as FastifyBaseLogger,
@@ -182,6 +190,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerHealthRoute(app, runtime);
   registerModelRoutes(app, runtime);
   registerChatRoute(app, chat);
+  registerMessagesRoute(app, messages);
   registerEmbeddingsRoute(app, runtime);
   registerImageRoutes(app, runtime);
   registerUsageRoute(app, runtime);

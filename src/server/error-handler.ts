@@ -1,7 +1,9 @@
-// Turns every failure into OpenAI's error shape with the catalogue's status: Fastify's own errors
-// (bad JSON, body too large, wrong content type, schema violations) and the gateway's.
+// Turns every failure into an error with the catalogue's status, in the shape of the request's
+// dialect (OpenAI's, or Anthropic's on the Messages routes): Fastify's own errors (bad JSON, body
+// too large, wrong content type, schema violations) and the gateway's.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
+import { errorDialectOf } from './dialects/error-dialect.js';
 import { responseRequestId } from './exchange-context.js';
 import { contextFor } from './request-context.js';
 import { type ValidationIssue, validationError } from './validation-error.js';
@@ -39,14 +41,14 @@ export function toGatewayError(error: FastifyError | GatewayError | Error): Gate
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): FastifyReply {
-  const { text, error: logged } = error.toResponse();
   const ctx = contextFor(request);
+  const requestId = responseRequestId(ctx);
+  const dialect = errorDialectOf(request.url, request.headers);
+  const { text, logged } = dialect.renderError(error, requestId);
   ctx.errorBody = logged;
-  return reply
-    .code(error.status)
-    .headers({ ...error.headers, 'x-request-id': responseRequestId(ctx) })
-    .type('application/json')
-    .send(text);
+  const headers: Record<string, string> = { ...error.headers, 'x-request-id': requestId };
+  if (dialect.requestIdHeader !== undefined) headers[dialect.requestIdHeader] = requestId;
+  return reply.code(error.status).headers(headers).type('application/json').send(text);
 }
 
 export function errorHandler(

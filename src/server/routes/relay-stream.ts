@@ -1,7 +1,7 @@
 // Relays a committed upstream stream to the client as it arrives: each chunk is written as soon as
-// undici hands it over (translated first when the provider is not OpenAI-protocol), and the
-// upstream pauses while the client is not draining. An upstream that fails mid-stream ends the
-// client's stream with an OpenAI-style error event, never a hang.
+// undici hands it over (translated first when the provider does not speak the client's dialect),
+// and the upstream pauses while the client is not draining. An upstream that fails mid-stream ends
+// the client's stream with the dialect's error event, never a hang.
 import type { ServerResponse } from 'node:http';
 import type { CommittedResponse } from '../../gateway/attempt-loop.js';
 import type { ExchangeSignal } from '../../gateway/exchange-signal.js';
@@ -9,15 +9,17 @@ import { failureFromError } from '../../gateway/failure.js';
 import { streamEndProblem } from '../../gateway/stream-end.js';
 import { StreamLogCopy } from '../../logs/stream-log-copy.js';
 import { StreamGuard } from '../../secrets/stream-guard.js';
-import { sseFrame } from '../../streaming/sse-writer.js';
 import { WholeEvents } from '../../streaming/whole-events.js';
 import type { ExchangeInfo } from '../exchange-context.js';
 
 /** 499: the client closed the connection (nginx's convention), for the log only. */
 export const CLIENT_CLOSED = 499;
 
-function errorEvent(message: string, type: string, code: string): Buffer {
-  return Buffer.from(sseFrame({ error: { message, type, param: null, code } }));
+export interface RelayOptions {
+  /** The log's copy of the stream is bounded (LOG_STREAM_LIMIT). */
+  logLimitBytes: number;
+  /** The event that ends a stream which failed after its first byte, in the client's dialect. */
+  errorEvent: (error: { message: string; type: string; code: string }) => Buffer;
 }
 
 export function relayStream(
@@ -26,7 +28,7 @@ export function relayStream(
   headers: Record<string, string>,
   signal: ExchangeSignal,
   exchange: ExchangeInfo,
-  logLimitBytes = 8 * 1024 * 1024,
+  { logLimitBytes, errorEvent }: RelayOptions,
 ): Promise<number> {
   // The client gets every byte; the log's copy is bounded (LOG_STREAM_LIMIT).
   const copy = new StreamLogCopy(logLimitBytes);
@@ -116,8 +118,9 @@ export function relayStream(
         const problem = streamEndProblem(committed.target.provider.protocol, call);
         if (problem !== undefined) {
           const message = `${committed.target.provider.name}: ${problem}`;
-          exchange.error = { message, type: 'api_error', code: 'upstream_error' };
-          emit(errorEvent(message, 'api_error', 'upstream_error'));
+          const error = { message, type: 'api_error', code: 'upstream_error' };
+          exchange.error = error;
+          emit(errorEvent(error));
         } else emit(translator === undefined ? whole?.rest() : translator.end());
         endWith();
         finish(committed.status);
@@ -141,7 +144,7 @@ export function relayStream(
           ? `the stream was cut before its end: ${failure.message}`
           : `${provider}: the stream broke off: ${failure.message}`;
         exchange.error = { message, type, code };
-        emit(errorEvent(message, type, code));
+        emit(errorEvent({ message, type, code }));
         endWith();
         finish(committed.status);
       },

@@ -1,15 +1,15 @@
-// POST /v1/chat/completions, end to end: client key, content type, body (size-limited, parsed,
-// validated), routing, the attempt loop, the answer (one send, or a stream relayed chunk by chunk),
-// and the request-log record. It runs straight on node:http: Fastify measured a large share of the
-// gateway's cost on this, the hottest route (see docs/architecture.md), so the other routes keep
-// Fastify and this one does not need it.
+// The one exchange pipeline, for every inbound API (dialect): client key, content type, body
+// (size-limited, parsed, validated by the dialect's schema), routing, the attempt loop with the
+// dialect's translators, the answer (one send, or a stream relayed chunk by chunk), errors in the
+// dialect's shape, and the request-log record. It runs straight on node:http: Fastify measured a
+// large share of the gateway's cost on the hottest route (see docs/architecture.md).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../gateway/attempt-loop.js';
 import { ExchangeSignal } from '../gateway/exchange-signal.js';
 import type { ChatRequestBody } from '../translators/types.js';
-import { type ChatValidator, compileChatValidator } from './chat-validator.js';
 import { type ClientAuth, presentedKey } from './client-auth.js';
+import type { Dialect } from './dialects/dialect.js';
 import {
   createContext,
   type ExchangeContext,
@@ -20,6 +20,7 @@ import {
 import { logExchange } from './exchange-log.js';
 import { checkJsonDepth } from './json-depth.js';
 import { nextRequestId } from './request-id.js';
+import type { RequestValidator } from './request-validator.js';
 import { relayStream } from './routes/relay-stream.js';
 import type { Runtime } from './runtime.js';
 import {
@@ -35,15 +36,13 @@ import {
 } from './upstream-exchange.js';
 import { validationError } from './validation-error.js';
 
-export const CHAT_PATH = '/v1/chat/completions';
-
-/** Is this request for the fast path? POST to the chat path, with or without a query string. */
-export function isChatRequest(req: IncomingMessage): boolean {
+/** Is this a POST to the path, with or without a query string? */
+export function isPostTo(req: IncomingMessage, path: string): boolean {
   const url = req.url ?? '';
   return (
     req.method === 'POST' &&
-    url.startsWith(CHAT_PATH) &&
-    (url.length === CHAT_PATH.length || url.charCodeAt(CHAT_PATH.length) === 63) /* ? */
+    url.startsWith(path) &&
+    (url.length === path.length || url.charCodeAt(path.length) === 63) /* ? */
   );
 }
 
@@ -79,17 +78,22 @@ function verifiedKeyHash(req: IncomingMessage, auth: ClientAuth): string | undef
   return hash;
 }
 
-export class ChatHandler {
-  private readonly validate: ChatValidator = compileChatValidator();
+export class ExchangeHandler {
+  private readonly validate: RequestValidator;
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(
+    private readonly runtime: Runtime,
+    readonly dialect: Dialect,
+  ) {
+    this.validate = dialect.compileValidator();
+  }
 
   /** The fast path: everything Fastify would do for this route, done here once. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const ctx = createContext(
       nextRequestId(),
       'POST',
-      req.url ?? CHAT_PATH,
+      req.url ?? this.dialect.path,
       req.headers,
       req.socket.remoteAddress ?? '',
     );
@@ -187,20 +191,27 @@ export class ChatHandler {
       const committed = await runAttempts(
         { config, pools: this.runtime.pools, keys: this.runtime.keys },
         targets,
-        { body, rawBody: text, stream, signal },
+        {
+          body,
+          rawBody: text,
+          stream,
+          signal,
+          translatorFor: this.dialect.translatorFor,
+          operation: this.dialect.operation,
+          expectsOutput: true,
+          clientHeaders: ctx.headers,
+        },
         trace,
       );
       recordCommitted(exchange, committed);
       const headers = gatewayHeaders(ctx, committed, recordTiming(ctx, exchange, trace));
+      const idHeader = this.dialect.requestIdHeader;
+      if (idHeader !== undefined) headers[idHeader] = responseRequestId(ctx);
       if (stream) {
-        const status = await relayStream(
-          res,
-          committed,
-          headers,
-          signal,
-          exchange,
-          config.log.streamLimitBytes,
-        );
+        const status = await relayStream(res, committed, headers, signal, exchange, {
+          logLimitBytes: config.log.streamLimitBytes,
+          errorEvent: this.dialect.streamError,
+        });
         logExchange(this.runtime, ctx, status);
       } else {
         this.sendBody(ctx, res, committed, exchange, headers);
@@ -270,7 +281,7 @@ export class ChatHandler {
     logExchange(this.runtime, ctx, committed.status);
   }
 
-  /** Answers with the OpenAI error shape and logs the exchange. */
+  /** Answers with the dialect's error shape and logs the exchange. */
   fail(ctx: ExchangeContext, res: ServerResponse, error: unknown): void {
     const gatewayError =
       error instanceof GatewayError
@@ -285,16 +296,20 @@ export class ChatHandler {
     if (gatewayError.code === 'internal_error') {
       this.runtime.logger.error({ err: error, reqId: ctx.id }, 'unhandled error');
     }
-    const { text, error: logged } = gatewayError.toResponse();
+    const requestId = responseRequestId(ctx);
+    const { text, logged } = this.dialect.renderError(gatewayError, requestId);
     ctx.errorBody = logged;
     if (ctx.exchange !== undefined && ctx.exchange.error === null) ctx.exchange.error = logged;
     if (!res.headersSent && !res.destroyed) {
-      res.writeHead(gatewayError.status, {
+      const headers: Record<string, string> = {
         ...gatewayError.headers,
-        'x-request-id': responseRequestId(ctx),
+        'x-request-id': requestId,
         'content-type': 'application/json; charset=utf-8',
         'content-length': String(Buffer.byteLength(text)),
-      });
+      };
+      const idHeader = this.dialect.requestIdHeader;
+      if (idHeader !== undefined) headers[idHeader] = requestId;
+      res.writeHead(gatewayError.status, headers);
       res.end(text);
     }
     logExchange(this.runtime, ctx, gatewayError.status);
