@@ -6,6 +6,7 @@ import { isRecord } from '../../json-guards.js';
 import { tokenCount } from '../openai-shapes.js';
 import type { BuildContext } from '../types.js';
 import type { Json } from './messages-types.js';
+import { chatToolSignature, toolUseIdOf } from './tool-use-id.js';
 
 /** `chatcmpl-abc` → `msg_abc`; an id that is already a message id stays; none → a random one. */
 export function messageIdOf(chatId: unknown): string {
@@ -88,8 +89,10 @@ export function toolInputOf(args: unknown): Json {
 function toolUseBlock(call: unknown, position: number, messageId: string): Json | undefined {
   if (!isRecord(call)) return undefined;
   const fn = isRecord(call.function) ? call.function : {};
-  const id =
-    typeof call.id === 'string' && call.id !== '' ? call.id : `toolu_${messageId.slice(4)}_${position}`;
+  const id = toolUseIdOf(
+    typeof call.id === 'string' && call.id !== '' ? call.id : `toolu_${messageId.slice(4)}_${position}`,
+    chatToolSignature(call),
+  );
   const name = typeof fn.name === 'string' ? fn.name : '';
   return { type: 'tool_use', id, name, input: toolInputOf(fn.arguments) };
 }

@@ -17,6 +17,7 @@ import {
   stopReasonOf,
 } from './chat-messages-response.js';
 import type { Json } from './messages-types.js';
+import { chatToolSignature, toolUseIdOf } from './tool-use-id.js';
 
 interface TextSegment {
   kind: 'text' | 'thinking';
@@ -28,6 +29,8 @@ interface ToolSegment {
   kind: 'tool';
   id: string | undefined;
   name: string | undefined;
+  /** Gemini's thoughtSignature on the call, carried in the tool_use id (tool-use-id.ts). */
+  signature: string | undefined;
   /** Every argument fragment so far, joined: whether it is a whole JSON value yet. */
   text: string;
   pending: string[];
@@ -178,12 +181,21 @@ export class ChatToMessagesStream implements StreamTranslator {
     let call = this.calls.get(index);
     // A new id at a known index is a new call: some servers number every parallel call 0.
     if (call === undefined || (id !== undefined && call.id !== undefined && id !== call.id)) {
-      call = { kind: 'tool', id, name: undefined, text: '', pending: [], closed: false };
+      call = {
+        kind: 'tool',
+        id,
+        name: undefined,
+        signature: undefined,
+        text: '',
+        pending: [],
+        closed: false,
+      };
       this.calls.set(index, call);
       this.queue.push(call);
       this.sawToolCall = true;
     }
     call.id ??= id;
+    call.signature ??= chatToolSignature(fragment);
     if (call.name === undefined && typeof fn.name === 'string' && fn.name !== '') call.name = fn.name;
     const args = fn.arguments;
     if (typeof args === 'string' && args !== '' && !call.closed) {
@@ -230,7 +242,7 @@ export class ChatToMessagesStream implements StreamTranslator {
     if (segment.kind === 'tool') {
       block = {
         type: 'tool_use',
-        id: segment.id ?? `toolu_${this.messageId.slice(4)}_${index}`,
+        id: toolUseIdOf(segment.id ?? `toolu_${this.messageId.slice(4)}_${index}`, segment.signature),
         name: segment.name ?? '',
         input: {},
       };

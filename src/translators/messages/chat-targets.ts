@@ -18,6 +18,8 @@ export type ThinkingRequest = { type: 'enabled'; budget: number } | { type: 'ada
 
 export interface ChatTarget {
   pdf: PdfRoute;
+  /** Tool-call signatures carried in tool_use ids go back on the calls (Gemini's, tool-use-id.ts). */
+  toolSignatures?: boolean;
   /** Whether `top_k` reaches the upstream (through extra_body); otherwise it is dropped and named. */
   topK?: (value: number, extra: Json) => void;
   /** Thinking into the chat body (a field, or extra_body); undefined: not sent. */
@@ -57,6 +59,7 @@ export const OPENAI_TARGET: ChatTarget = {
  */
 export const GEMINI_TARGET: ChatTarget = {
   pdf: 'data-url',
+  toolSignatures: true,
   topK(value, extra) {
     section(extra, 'generationConfig').topK = value;
   },

@@ -144,7 +144,7 @@ export function messagesToChat(
   }
   if (!Array.isArray(body.messages)) throw invalid('messages', 'must be an array');
 
-  const messages = chatMessagesOf(body.messages, target.pdf);
+  const messages = chatMessagesOf(body.messages, target.pdf, target.toolSignatures === true);
   const system = systemTextOf(body.system);
   if (system !== undefined) messages.unshift({ role: 'system', content: system });
   const chat: Json = { model, messages };

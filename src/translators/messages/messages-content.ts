@@ -6,6 +6,7 @@ import { isRecord } from '../../json-guards.js';
 import { invalidParam as invalid } from '../request-params.js';
 import type { PdfRoute } from './chat-targets.js';
 import type { Json } from './messages-types.js';
+import { signatureOf } from './tool-use-id.js';
 
 /** How a translated tool result marks an error, so the model sees it (OpenAI has no flag). */
 export const TOOL_ERROR_PREFIX = 'Error: ';
@@ -130,7 +131,7 @@ function userTurn(content: unknown, pdf: PdfRoute, param: string): Json[] {
   return [...tools, { role: 'user', content: userContent }];
 }
 
-function assistantTurn(content: unknown, param: string): Json {
+function assistantTurn(content: unknown, param: string, signatures: boolean): Json {
   if (typeof content === 'string') return { role: 'assistant', content };
   if (!Array.isArray(content))
     throw invalid(`${param}.content`, 'must be a string or an array of content blocks');
@@ -147,11 +148,15 @@ function assistantTurn(content: unknown, param: string): Json {
         if (typeof block.id !== 'string' || typeof block.name !== 'string')
           throw invalid(where, 'a tool_use block needs a string id and name');
         const input = isRecord(block.input) ? block.input : {};
-        calls.push({
+        const call: Json = {
           id: block.id,
           type: 'function',
           function: { name: block.name, arguments: JSON.stringify(input) },
-        });
+        };
+        // A Gemini signature that came back inside the id goes back to Gemini (tool-use-id.ts).
+        const signature = signatures ? signatureOf(block.id) : undefined;
+        if (signature !== undefined) call.extra_content = { google: { thought_signature: signature } };
+        calls.push(call);
         return;
       }
       case 'thinking':
@@ -172,13 +177,13 @@ function assistantTurn(content: unknown, param: string): Json {
 }
 
 /** The Messages `messages` array as chat messages (after the system message, if any). */
-export function chatMessagesOf(messages: unknown[], pdf: PdfRoute): Json[] {
+export function chatMessagesOf(messages: unknown[], pdf: PdfRoute, signatures = false): Json[] {
   const out: Json[] = [];
   messages.forEach((message, index) => {
     const param = `messages[${index}]`;
     if (!isRecord(message)) throw invalid(param, 'must be an object');
     if (message.role === 'user') out.push(...userTurn(message.content, pdf, param));
-    else if (message.role === 'assistant') out.push(assistantTurn(message.content, param));
+    else if (message.role === 'assistant') out.push(assistantTurn(message.content, param, signatures));
     else throw invalid(`${param}.role`, `must be "user" or "assistant", not ${JSON.stringify(message.role)}`);
   });
   return out;
