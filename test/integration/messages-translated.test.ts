@@ -8,6 +8,7 @@ import { ProviderEmulator } from '../support/emulator.js';
 import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const CONFIG = `model_mappings:
+  "claude-opus-4-1": ["anthropic:claude-opus-4-1", "openai:gpt-5"]
   "claude-haiku-*": "gemini:gemini-2.5-flash"
   "claude-*": "openai:gpt-5"
 `;
@@ -28,14 +29,18 @@ const TWO_CALLS = [
 describe('/v1/messages translated to other protocols', () => {
   let openai: ProviderEmulator;
   let gemini: ProviderEmulator;
+  let anthropic: ProviderEmulator;
   let gw: TestGateway;
   let client: Anthropic;
 
   beforeAll(async () => {
     openai = await ProviderEmulator.start();
     gemini = await ProviderEmulator.start();
+    anthropic = await ProviderEmulator.start();
     gw = await startTestGateway({
       env: {
+        ANTHROPIC_API_KEY: 'sk-ant-secret-0001',
+        ANTHROPIC_BASE_URL: `${anthropic.url}/v1`,
         OPENAI_API_KEY: 'sk-openai-secret-0001',
         OPENAI_BASE_URL: `${openai.url}/v1`,
         GEMINI_API_KEY: 'AIza-gemini-secret-0001',
@@ -49,10 +54,12 @@ describe('/v1/messages translated to other protocols', () => {
     await gw?.stop();
     await openai?.close();
     await gemini?.close();
+    await anthropic?.close();
   });
   beforeEach(() => {
     openai.reset();
     gemini.reset();
+    anthropic.reset();
   });
 
   it('sends Claude Code’s model names to OpenAI and answers in Anthropic’s shape', async () => {
@@ -297,5 +304,57 @@ describe('/v1/messages translated to other protocols', () => {
     expect(text).toMatch(
       /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"openai: the stream broke off[^"]*"\}\}\n\n$/,
     );
+  });
+
+  it('answers upstream refusals from OpenAI and Gemini in Anthropic’s shape, never their raw bodies', async () => {
+    openai.enqueue({
+      kind: 'error',
+      status: 400,
+      body: {
+        error: {
+          message: "Invalid 'messages[1].content': too long.",
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: null,
+        },
+      },
+    });
+    const refused = await client.messages
+      .create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    const body = (refused as InstanceType<typeof Anthropic.APIError>).error as Record<string, unknown>;
+    expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect((body.error as { message: string }).message).toContain('too long');
+    expect(body.request_id).toEqual(expect.any(String));
+
+    gemini.enqueue(
+      { kind: 'error', status: 429, headers: { 'retry-after': '7' } },
+      { kind: 'error', status: 429 },
+    );
+    const limited = await client.messages
+      .create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((limited as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      error: { type: 'rate_limit_error' },
+    });
+    expect((limited as InstanceType<typeof Anthropic.APIError>).headers?.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('falls back across protocols before the first byte: Anthropic overloaded, then OpenAI translated', async () => {
+    for (let i = 0; i < 4; i++) anthropic.enqueue({ kind: 'error', status: 529 });
+    openai.enqueue({ kind: 'chat', content: 'Answered by the fallback.' });
+    const { data, response } = await client.messages
+      .create({ model: 'claude-opus-4-1', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    expect(data.content[0]).toMatchObject({ type: 'text', text: 'Answered by the fallback.' });
+    expect(response.headers.get('x-ai-proxy-provider')).toBe('openai');
+    expect(anthropic.requests.length).toBeGreaterThan(0);
+    expect((openai.requests[0]?.body as Record<string, unknown> | undefined)?.model).toBe('gpt-5');
+    const record = (await gw.requestLog()).findLast((r) => r.model_requested === 'claude-opus-4-1');
+    const attempts = record?.attempts as Array<{ provider: string; outcome: string }>;
+    expect(attempts.at(0)?.provider).toBe('anthropic');
+    expect(attempts.at(-1)).toMatchObject({ provider: 'openai', outcome: 'ok' });
   });
 });
