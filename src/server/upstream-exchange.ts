@@ -187,6 +187,7 @@ export async function serveUpstream(
         signal,
         translatorFor: route.translatorFor,
         operation: route.operation,
+        clientHeaders: request.headers,
       },
       trace,
     );

@@ -227,9 +227,41 @@ function messages(req: RecordedRequest, ctx: AnswerContext): Reply {
   };
 }
 
+/** Every whitespace-separated word of every string in a value (object keys left out). */
+export function wordsIn(value: unknown): number {
+  if (typeof value === 'string') return value.split(/\s+/).filter((word) => word !== '').length;
+  if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + wordsIn(item), 0);
+  if (isRecord(value)) return Object.values(value).reduce<number>((sum, item) => sum + wordsIn(item), 0);
+  return 0;
+}
+
+/**
+ * A deterministic count: the words of system, messages and tools (role and type names included)
+ * plus 7, so a test can work out the number the upstream gave.
+ */
+export function emulatedTokenCount(body: Record<string, unknown>): number {
+  return wordsIn(body.system) + wordsIn(body.messages) + wordsIn(body.tools) + 7;
+}
+
+/** POST /v1/messages/count_tokens: refuses what the real API refuses first, else the count. */
+function countTokens(req: RecordedRequest, ctx: AnswerContext): Reply {
+  if (!isRecord(req.body)) return refuse('The request body is not valid JSON.');
+  if (typeof req.body.model !== 'string') return refuse('model: Field required');
+  if (!Array.isArray(req.body.messages)) return refuse('messages: Field required');
+  for (const [index, message] of req.body.messages.entries()) {
+    if (!isRecord(message) || (message.role !== 'user' && message.role !== 'assistant')) {
+      return refuse(`messages.${index}.role: Input should be 'user' or 'assistant'`);
+    }
+  }
+  const body = { input_tokens: emulatedTokenCount(req.body) };
+  return { type: 'json', status: 200, headers: headers(ctx), body };
+}
+
 export const anthropicProtocol: Protocol = {
   route(method, pathname) {
-    return method === 'POST' && pathEndsWith(pathname, '/messages') ? messages : undefined;
+    if (method !== 'POST') return undefined;
+    if (pathEndsWith(pathname, '/messages/count_tokens')) return countTokens;
+    return pathEndsWith(pathname, '/messages') ? messages : undefined;
   },
   errorBody: anthropicErrorBody,
 };

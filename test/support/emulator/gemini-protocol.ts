@@ -1,3 +1,4 @@
+import { wordsIn } from './anthropic-protocol.js';
 import { splitWords, vectorFor } from './openai-protocol.js';
 import { type AnswerContext, isRecord, type Protocol, type Reply, type RouteHandler } from './protocol.js';
 import { sseData } from './sse.js';
@@ -293,10 +294,54 @@ const embed: RouteHandler = (req: RecordedRequest): Reply => {
   return { type: 'json', status: 200, headers: {}, body };
 };
 
+const COUNT_ROUTE = /\/models\/([^/]+):countTokens$/;
+
+/**
+ * models.countTokens: `contents`, or a whole `generateContentRequest` (checked as generateContent
+ * checks its body, its `model` matching the URL's), never both. The count is deterministic: the
+ * words of every string in the request (generationConfig and model left out) plus 3.
+ */
+const countTokens: RouteHandler = (req: RecordedRequest): Reply => {
+  const pathname = req.path.split('?')[0] ?? req.path;
+  const [, model = 'unknown'] = COUNT_ROUTE.exec(pathname) ?? [];
+  const refuse = (message: string): Reply => ({
+    type: 'json',
+    status: 400,
+    headers: {},
+    body: geminiErrorBody(400, message),
+  });
+  if (!isRecord(req.body)) return refuse('Invalid JSON payload received.');
+  for (const key of Object.keys(req.body)) {
+    if (key !== 'contents' && key !== 'generateContentRequest')
+      return refuse(`Invalid JSON payload received. Unknown name "${key}": Cannot find field.`);
+  }
+  const { contents, generateContentRequest: whole } = req.body;
+  if ((contents === undefined) === (whole === undefined))
+    return refuse('Exactly one of contents or generateContentRequest must be set.');
+  let counted: Record<string, unknown>;
+  if (isRecord(whole)) {
+    const { model: named, ...request } = whole;
+    if (named !== `models/${model}`)
+      return refuse(`* generateContentRequest.model: must match the model in the URL (models/${model})`);
+    const problem = problemWith(request);
+    if (problem !== undefined) return refuse(problem);
+    const { generationConfig: _config, ...rest } = request;
+    counted = rest;
+  } else {
+    const problem = problemWith({ contents });
+    if (problem !== undefined) return refuse(problem);
+    counted = { contents };
+  }
+  const totalTokens = wordsIn(counted) + 3;
+  const body = { totalTokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: totalTokens }] };
+  return { type: 'json', status: 200, headers: {}, body };
+};
+
 export const geminiProtocol: Protocol = {
   route(method, pathname) {
     if (method !== 'POST') return undefined;
     if (EMBED_ROUTE.test(pathname)) return embed;
+    if (COUNT_ROUTE.test(pathname)) return countTokens;
     return MODEL_ROUTE.test(pathname) ? generate : undefined;
   },
   errorBody: geminiErrorBody,
