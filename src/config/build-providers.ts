@@ -121,6 +121,7 @@ function buildOne(
     defaultModel: rawModel === undefined ? undefined : stripOwnPrefix(rawModel, names),
     models: fileEntry?.models ?? [],
     builtin: true,
+    responses: (fileEntry?.responses ?? descriptor.responses) === true,
   };
 }
 

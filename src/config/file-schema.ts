@@ -32,6 +32,8 @@ export const providerFileSchema = keyLimitsSchema.extend({
   models: z.array(z.string().min(1)).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   enabled: z.boolean().optional(),
+  /** It serves the OpenAI Responses API (POST /responses) itself: /v1/responses passes through. */
+  responses: z.boolean().optional(),
 });
 
 /** Seed 003's `provider_keys` entries, accepted exactly as written there. */

@@ -34,6 +34,11 @@ export interface ProviderConfig {
   fixedPath?: string;
   /** An image model (a catalog image family): it serves /v1/images/generations only. */
   imagesOnly?: boolean;
+  /**
+   * An OpenAI-protocol provider that serves the Responses API itself (`POST /responses`, stored
+   * responses): /v1/responses passes through to it; without it the gateway bridges to chat.
+   */
+  responses?: boolean;
 }
 
 export interface MappingRule {

@@ -48,7 +48,7 @@ export interface ExchangeInput {
    * The translator for a provider's protocol on this endpoint (chat by default; embeddings and
    * images pass their own). Undefined: the protocol cannot serve this endpoint.
    */
-  translatorFor?: (protocol: Protocol) => ChatTranslator | undefined;
+  translatorFor?: (protocol: Protocol, provider: ProviderConfig) => ChatTranslator | undefined;
   /** Names the endpoint in the "cannot serve" message, e.g. "chat completions". */
   operation?: string;
   /** The answer is generated text (chat-like): reserve output tokens even when no cap is sent. */
@@ -328,7 +328,7 @@ export async function runAttempts(
         { param: 'model' },
       );
     }
-    const translator = (input.translatorFor ?? chatTranslatorFor)(target.provider.protocol);
+    const translator = (input.translatorFor ?? chatTranslatorFor)(target.provider.protocol, target.provider);
     if (translator === undefined) {
       throw new GatewayError(
         'unsupported_protocol',

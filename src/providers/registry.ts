@@ -31,6 +31,8 @@ export interface ProviderDescriptor {
    * Ollama's own `/api/tags`, or none (no list endpoint at all).
    */
   modelList?: 'ollama-tags' | 'none';
+  /** Serves the OpenAI Responses API itself (OpenAI): /v1/responses passes through. */
+  responses?: boolean;
 }
 
 const bearer: AuthStyle = { header: 'authorization', prefix: 'Bearer ' };
@@ -43,6 +45,7 @@ export const BUILTIN_PROVIDERS: readonly ProviderDescriptor[] = [
     auth: bearer,
     keyEnv: ['OPENAI_API_KEY'],
     families: ['gpt-*', 'o1*', 'o3*', 'o4*', 'chatgpt-*', 'dall-e-*', 'text-embedding-*'],
+    responses: true,
   },
   {
     name: 'anthropic',

@@ -46,10 +46,15 @@ export interface UpstreamErrorDetail {
   relay?: boolean;
 }
 
-/** Feeds upstream stream bytes in, gets OpenAI SSE bytes out. */
+/** Feeds upstream stream bytes in, gets the client dialect's SSE bytes out. */
 export interface StreamTranslator {
   push(chunk: Buffer): Buffer | undefined;
   end(): Buffer | undefined;
+  /**
+   * The whole answer the stream amounted to, once it ended (a bridged Responses stream's final
+   * Response object, which the gateway stores); undefined where a translator keeps none.
+   */
+  result?(): unknown;
 }
 
 export interface ChatTranslator {

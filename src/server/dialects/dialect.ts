@@ -3,6 +3,7 @@
 // schema, its translators per upstream protocol, and how its clients expect errors, in a body and
 // in a stream. Everything else (auth, body reading, routing, the attempt loop, the relay, the
 // request log) is the pipeline's and is the same for every dialect.
+import type { ProviderConfig } from '../../config/types.js';
 import type { GatewayError } from '../../errors.js';
 import type { Protocol } from '../../providers/registry.js';
 import type { ChatTranslator } from '../../translators/types.js';
@@ -26,8 +27,8 @@ export interface Dialect {
   readonly requestIdHeader: string | undefined;
   /** Builds its validator (compiled once per handler). */
   compileValidator(): RequestValidator;
-  /** The translator from this dialect to a provider protocol; undefined: it cannot serve it. */
-  translatorFor(protocol: Protocol): ChatTranslator | undefined;
+  /** The translator from this dialect to a provider's protocol; undefined: it cannot serve it. */
+  translatorFor(protocol: Protocol, provider: ProviderConfig): ChatTranslator | undefined;
   /** An error in this dialect's shape. */
   renderError(error: GatewayError, requestId: string): RenderedError;
   /** The event that ends a stream which failed after its first byte. */
