@@ -1,10 +1,12 @@
-// GET /v1/models and GET /v1/models/{id}, in OpenAI's list and model shapes.
-import type { FastifyInstance } from 'fastify';
+// GET /v1/models and GET /v1/models/{id}, in OpenAI's list and model shapes, or in Anthropic's
+// (anthropic-models.ts) when the client sends anthropic-version.
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GatewayError } from '../../errors.js';
 import { type ListedModel, listModels } from '../../routing/model-list.js';
 import type { Router } from '../../routing/router.js';
 import { errorResponses } from '../chat-schema.js';
 import type { Runtime } from '../runtime.js';
+import { anthropicModel, anthropicPage, readPageQuery, wantsAnthropicShape } from './anthropic-models.js';
 
 const modelSchema = {
   type: 'object',
@@ -15,6 +17,14 @@ const modelSchema = {
     owned_by: { type: 'string' },
   },
 };
+
+/**
+ * An answer in Anthropic's shape, which is not the route schema's (OpenAI's): sent as its own JSON
+ * text, which Fastify passes on without the schema's serializer.
+ */
+function sendUnshaped(reply: FastifyReply, value: unknown): FastifyReply {
+  return reply.type('application/json').send(JSON.stringify(value));
+}
 
 export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): void {
   const created = Math.floor(runtime.startedAt / 1000);
@@ -48,6 +58,8 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
     {
       schema: {
         summary: 'List the models this gateway can route',
+        description:
+          'With an `anthropic-version` header the answer is in Anthropic\'s shape instead: `{data:[{type:"model", id, display_name, created_at}], has_more, first_id, last_id}`, paged by the `limit` (1–1000, default 20), `after_id` and `before_id` query parameters.',
         tags: ['OpenAI API'],
         security: [{ bearerAuth: [] }],
         response: {
@@ -59,7 +71,10 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         },
       },
     },
-    async () => ({ object: 'list', data: current().list }),
+    async (request, reply) => {
+      if (!wantsAnthropicShape(request.headers)) return { object: 'list', data: current().list };
+      return sendUnshaped(reply, anthropicPage(current().list, readPageQuery(request.query)));
+    },
   );
 
   app.get<{ Params: { id: string } }>(
@@ -67,6 +82,8 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
     {
       schema: {
         summary: 'Describe one model (ids may contain `/` and `:`)',
+        description:
+          'With an `anthropic-version` header: `{type:"model", id, display_name, created_at}` (Anthropic\'s shape).',
         tags: ['OpenAI API'],
         security: [{ bearerAuth: [] }],
         response: { 200: modelSchema, 401: errorResponses[401], 404: errorResponses[404] },
@@ -87,7 +104,9 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const shaped = (model: { id: string; object: 'model'; created: number; owned_by: string }) =>
+        wantsAnthropicShape(request.headers) ? sendUnshaped(reply, anthropicModel(model)) : model;
       // The router has already decoded the wildcard (%2F included); decoding again would turn a
       // literal `%` in an id into a URIError (a 500) and `%252F` into `/`.
       const id = (request.params as Record<string, string>)['*'] ?? '';
@@ -102,7 +121,7 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
         );
       }
       const listed = current().byId.get(id);
-      if (listed !== undefined) return listed;
+      if (listed !== undefined) return shaped(listed);
       // Another spelling of a listed model (`openai:gpt-4o` for `gpt-4o`), or a model of a provider
       // whose list is not known (never fetched, or none to fetch): routable then counts as existing.
       try {
@@ -111,7 +130,7 @@ export function registerModelRoutes(app: FastifyInstance, runtime: Runtime): voi
           target !== undefined &&
           runtime.providerModels.lists(target.provider.name, target.model) !== 'absent'
         ) {
-          return { id, object: 'model', created, owned_by: target.provider.name };
+          return shaped({ id, object: 'model', created, owned_by: target.provider.name });
         }
       } catch {
         // fall through to the 404 below
