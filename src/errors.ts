@@ -29,6 +29,12 @@ export const ERROR_CATALOGUE = {
     type: 'invalid_request_error',
     description: 'No such route.',
   },
+  response_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    description:
+      'A stored response (GET/DELETE /v1/responses/{id}, or previous_response_id) is unknown, expired, or belongs to another client key.',
+  },
   method_not_allowed: {
     status: 405,
     type: 'invalid_request_error',
