@@ -53,8 +53,9 @@ function countUpstream(
   targets: Target[],
 ): Promise<void> {
   const answer = (committed: CommittedResponse): Buffer => {
-    reply.header('request-id', responseRequestId(contextFor(request)));
-    reply.header(TOKEN_COUNT_HEADER, `exact; provider=${committed.target.provider.name}`);
+    const headers: Record<string, string> = { 'request-id': responseRequestId(contextFor(request)) };
+    setHeaderValue(headers, TOKEN_COUNT_HEADER, `exact; provider=${committed.target.provider.name}`);
+    reply.headers(headers);
     const translate = committed.translator.translateResponse;
     if (translate === undefined) return committed.body ?? Buffer.alloc(0);
     return Buffer.from(JSON.stringify(translate(parseUpstreamJson(committed), committed.buildContext)));
