@@ -55,6 +55,11 @@ export interface ExchangeInput {
   expectsOutput?: boolean;
   /** The client's request headers, for translators that forward their dialect's own. */
   clientHeaders?: IncomingHttpHeaders;
+  /**
+   * Only this key of the target's provider may answer (a follow-up to a response the upstream
+   * stores under the key that created it).
+   */
+  pinnedKeyId?: string;
 }
 
 export interface CommittedResponse {
@@ -339,11 +344,22 @@ export async function runAttempts(
     const tried = new Set<string>();
     let retries = 0;
     let lastKey: ProviderKey | undefined;
+    const pinned =
+      input.pinnedKeyId === undefined
+        ? undefined
+        : target.provider.keys.find((key) => key.id === input.pinnedKeyId);
+    if (input.pinnedKeyId !== undefined && pinned === undefined) {
+      throw new GatewayError(
+        'invalid_request',
+        `The key that created this conversation (${input.pinnedKeyId}) is no longer configured for ${target.provider.name}.`,
+      );
+    }
     while (trace.attempts.length < config.retry.maxAttempts) {
       let acquired: Acquired | Promise<Acquired> = deps.keys.acquire(target.provider, {
         tried,
         estimate,
         gapPercent,
+        only: pinned,
       });
       if (acquired instanceof Promise) acquired = await acquired;
       if (acquired.key === undefined) {

@@ -18,6 +18,8 @@ export interface ExchangeInfo {
   streamChunks: Buffer[] | undefined;
   /** The log's copy of the stream left its middle out (LOG_STREAM_LIMIT). */
   streamTruncated: boolean;
+  /** A translated stream's whole answer, when its translator keeps one (StreamTranslator.result). */
+  streamResult: unknown;
   error: unknown;
   /** The provider key's reservation, settled when the log record learns the usage. */
   lease: Lease | undefined;
@@ -86,6 +88,7 @@ export function newExchangeInfo(modelRequested: string | null, stream: boolean):
     responseBytes: undefined,
     streamChunks: undefined,
     streamTruncated: false,
+    streamResult: undefined,
     error: null,
     lease: undefined,
     price: undefined,

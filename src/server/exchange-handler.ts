@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../gateway/attempt-loop.js';
 import { ExchangeSignal } from '../gateway/exchange-signal.js';
+import type { Target } from '../routing/router.js';
 import type { ChatRequestBody } from '../translators/types.js';
 import { type ClientAuth, presentedKey } from './client-auth.js';
 import type { Dialect } from './dialects/dialect.js';
@@ -35,6 +36,20 @@ import {
   watchClient,
 } from './upstream-exchange.js';
 import { validationError } from './validation-error.js';
+
+/**
+ * The targets of a follow-up that only the provider holding the conversation can answer: the
+ * routed targets on that provider, or a 400 when the model routes elsewhere.
+ */
+function pinnedTargets(targets: Target[], provider: string): Target[] {
+  const kept = targets.filter((target) => target.provider.name === provider);
+  if (kept.length > 0) return kept;
+  throw new GatewayError(
+    'invalid_request',
+    `previous_response_id names a response that ${provider} stores, but the model routes to ${targets[0]?.provider.name ?? 'another provider'}; send a model that ${provider} serves.`,
+    { param: 'previous_response_id' },
+  );
+}
 
 /** Is this a POST to the path, with or without a query string? */
 export function isPostTo(req: IncomingMessage, path: string): boolean {
@@ -186,20 +201,28 @@ export class ExchangeHandler {
     const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
     this.runtime.enter(signal);
     try {
-      const targets = router.resolveRequest(body.model, body.models);
+      // A dialect may rebuild the body first (a stored conversation) or pin the exchange to a key.
+      const prepared =
+        this.dialect.prepare === undefined
+          ? undefined
+          : await this.dialect.prepare({ ctx, body, rawBody: text }, this.runtime);
+      const sent = prepared?.body ?? body;
+      let targets = router.resolveRequest(sent.model, sent.models);
+      if (prepared?.pin !== undefined) targets = pinnedTargets(targets, prepared.pin.provider);
       recordTargets(exchange, targets);
       const committed = await runAttempts(
         { config, pools: this.runtime.pools, keys: this.runtime.keys },
         targets,
         {
-          body,
-          rawBody: text,
+          body: sent,
+          rawBody: prepared?.rawBody ?? text,
           stream,
           signal,
           translatorFor: this.dialect.translatorFor,
           operation: this.dialect.operation,
           expectsOutput: true,
           clientHeaders: ctx.headers,
+          pinnedKeyId: prepared?.pin?.keyId,
         },
         trace,
       );
@@ -213,8 +236,17 @@ export class ExchangeHandler {
           errorEvent: this.dialect.streamError,
         });
         logExchange(this.runtime, ctx, status);
+        if (this.dialect.settle !== undefined && status < 300 && exchange.error === null) {
+          this.dialect.settle(
+            { ctx, body: sent, committed, answer: exchange.streamResult, firstChunk: committed.firstChunk },
+            this.runtime,
+          );
+        }
       } else {
-        this.sendBody(ctx, res, committed, exchange, headers);
+        const answer = this.sendBody(ctx, res, committed, exchange, headers);
+        if (this.dialect.settle !== undefined && committed.status < 300) {
+          this.dialect.settle({ ctx, body: sent, committed, answer, firstChunk: undefined }, this.runtime);
+        }
       }
     } catch (error) {
       if (signal.clientGone) {
@@ -257,13 +289,14 @@ export class ExchangeHandler {
     return parsed as ChatRequestBody;
   }
 
+  /** Sends a non-stream answer; returns it as the client got it (parsed). */
   private sendBody(
     ctx: ExchangeContext,
     res: ServerResponse,
     committed: CommittedResponse,
     exchange: ExchangeInfo,
     headers: Record<string, string>,
-  ): void {
+  ): unknown {
     let bytes = committed.body ?? Buffer.alloc(0);
     const translate = committed.translator.translateResponse;
     let answer: unknown;
@@ -279,6 +312,7 @@ export class ExchangeHandler {
     res.writeHead(committed.status, headers);
     res.end(bytes);
     logExchange(this.runtime, ctx, committed.status);
+    return answer ?? committed.json;
   }
 
   /** Answers with the dialect's error shape and logs the exchange. */

@@ -95,6 +95,8 @@ export function relayStream(
     };
     const finish = (status: number) => {
       exchange.streamTruncated = copy.finish();
+      if (translator?.result !== undefined && exchange.error === null)
+        exchange.streamResult = translator.result();
       res.off('drain', onDrain);
       committed.release();
       resolve(status);
