@@ -72,6 +72,11 @@ export const ERROR_CATALOGUE = {
     description:
       'The shared limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed: no request can be counted, so none is sent.',
   },
+  response_store_unavailable: {
+    status: 503,
+    type: 'api_error',
+    description: 'The stored-responses store (Redis, or the SQLite file) could not be read or written.',
+  },
   shutting_down: {
     status: 503,
     type: 'api_error',

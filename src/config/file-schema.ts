@@ -100,6 +100,8 @@ export const fileConfigSchema = z.object({
   redis_command_timeout_ms: z.number().int().min(10).max(60_000).optional(),
   usage_state_file: z.string().min(1).optional(),
   usage_snapshot_seconds: positiveInt.optional(),
+  responses_ttl_days: z.number().int().min(1).max(3650).optional(),
+  responses_db_path: z.string().min(1).optional(),
   timeouts: z
     .object({
       connect_ms: durationMs.optional(),

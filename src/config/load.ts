@@ -6,6 +6,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { BUILTIN_PROVIDERS } from '../providers/registry.js';
+import { readResponseStoreConfig } from '../responses/settings.js';
 import { buildProviders, canonicalProviderName } from './build-providers.js';
 import { collectClientKeys } from './client-keys.js';
 import {
@@ -278,6 +279,7 @@ function resolveConfig(options: LoadOptions, cwd: string, env: Env): Config {
     modelUsageGapPercentage: file.model_usage_gap_percentage ?? 5,
     prices: readPrices(file),
     limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
+    responseStore: readResponseStoreConfig(env, file, cwd),
     catalog: readCatalogSettings(env, file),
     modelsRefreshSeconds:
       envInt(env, 'MODELS_REFRESH_SECONDS', 0, 86_400) ?? file.models_refresh_seconds ?? 600,

@@ -109,6 +109,14 @@ export interface LimitStateConfig {
   redisCommandTimeoutMs: number;
 }
 
+/** Stored Responses API responses (src/responses/settings.ts reads them). */
+export interface ResponseStoreConfig {
+  /** RESPONSES_TTL_DAYS: a stored response is forgotten this many days after it was made. */
+  ttlDays: number;
+  /** RESPONSES_DB_PATH, absolute: the SQLite store's file (used when no REDIS_URL is set). */
+  dbPath: string;
+}
+
 /** The remote model catalog (seed 001): where it is, its OAuth token, how often to refresh it. */
 export interface CatalogSettings {
   url: string;
@@ -134,6 +142,7 @@ export interface Config {
   modelUsageGapPercentage: number;
   prices: Map<string, Price>;
   limitState: LimitStateConfig;
+  responseStore: ResponseStoreConfig;
   /** MODEL_LIST_URL and friends; undefined when no catalog is configured. */
   catalog: CatalogSettings | undefined;
   /** MODELS_REFRESH_SECONDS: how often each provider's own model list is fetched; 0 turns it off. */
