@@ -14,6 +14,9 @@ import type { ChatBehaviour, RecordedRequest, ToolCallSpec, UsageSpec } from './
  * shared/reference/wire-formats.md §1.
  */
 
+/** A chat answer's usage: the three counts (the Responses-only details are not sent here). */
+type ChatUsage = Required<Pick<UsageSpec, 'prompt_tokens' | 'completion_tokens' | 'total_tokens'>>;
+
 const DEFAULT_USAGE: UsageSpec = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 // A fixed timestamp keeps answers reproducible between runs.
 const CREATED = 1_700_000_000;
@@ -36,7 +39,7 @@ function requestId(ctx: AnswerContext): Record<string, string> {
   return { 'x-request-id': `req_emu_${ctx.next('request')}` };
 }
 
-function usageOf(behaviour: ChatBehaviour): Required<UsageSpec> {
+function usageOf(behaviour: ChatBehaviour): ChatUsage {
   const usage = behaviour.usage ?? DEFAULT_USAGE;
   return {
     prompt_tokens: usage.prompt_tokens,
@@ -64,7 +67,7 @@ interface ChatAnswer {
   content: string | null;
   toolCalls: Array<Required<ToolCallSpec>>;
   finishReason: string;
-  usage: Required<UsageSpec>;
+  usage: ChatUsage;
 }
 
 function planChat(req: RecordedRequest, ctx: AnswerContext): ChatAnswer {

@@ -10,6 +10,8 @@ import { writeLarge } from './large-body.js';
 import { isModelListRequest, modelListProtocol } from './model-lists.js';
 import { openAiProtocol } from './openai-protocol.js';
 import { type AnswerContext, isRecord, type Protocol, type RouteHandler } from './protocol.js';
+import { responsesProtocol } from './responses-protocol.js';
+import { ResponsesLedger } from './responses-store.js';
 import type { Behaviour, ChatBehaviour, RecordedRequest } from './types.js';
 
 /** One request in flight: what the core needs to answer, stall, cut or count it. */
@@ -42,10 +44,11 @@ const PROTOCOLS: readonly Protocol[] = [
 ];
 
 function findRoute(
+  protocols: readonly Protocol[],
   method: string,
   pathname: string,
 ): { protocol: Protocol; handler: RouteHandler } | undefined {
-  for (const protocol of PROTOCOLS) {
+  for (const protocol of protocols) {
     const handler = protocol.route(method, pathname);
     if (handler !== undefined) return { protocol, handler };
   }
@@ -95,6 +98,8 @@ export class ProviderEmulator {
   readonly listRequests: RecordedRequest[] = [];
   /** Requests whose client connection closed before the emulator finished answering. */
   abortedCount = 0;
+  /** The Responses API's state: stored responses per key, and what each turn saw. */
+  readonly responses = new ResponsesLedger();
 
   private readonly server: Server;
   private readonly queue: Behaviour[] = [];
@@ -108,6 +113,8 @@ export class ProviderEmulator {
   private listIds: readonly string[] | undefined;
   private listBehaviour: ((req: RecordedRequest) => Behaviour | undefined) | undefined;
   private readonly listProtocol = modelListProtocol(() => this.listIds);
+  /** The stateless protocols plus this emulator's own Responses API. */
+  private readonly protocols: readonly Protocol[] = [...PROTOCOLS, responsesProtocol(this.responses)];
 
   private constructor(server: Server, url: string) {
     this.server = server;
@@ -201,6 +208,7 @@ export class ProviderEmulator {
     this.override = undefined;
     this.abortedCount = 0;
     this.counters.clear();
+    this.responses.clear();
     for (const exchange of this.exchanges) {
       exchange.settled = true;
       exchange.socket.destroy();
@@ -281,7 +289,7 @@ export class ProviderEmulator {
     const isList = listHandler !== undefined;
     const route = isList
       ? { protocol: this.listProtocol, handler: listHandler }
-      : findRoute(recorded.method, pathname);
+      : findRoute(this.protocols, recorded.method, pathname);
     if (route === undefined) {
       const body = PROTOCOLS[0]?.errorBody(404, `emulator: no endpoint for ${recorded.method} ${pathname}`);
       await deliver(res, { type: 'json', status: 404, headers: {}, body }, {}, closed.signal);

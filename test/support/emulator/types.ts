@@ -23,6 +23,10 @@ export interface UsageSpec {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens?: number;
+  /** Responses protocol: input_tokens_details.cached_tokens (part of prompt_tokens); 0 unless given. */
+  cached_tokens?: number;
+  /** Responses protocol: output_tokens_details.reasoning_tokens (part of completion_tokens); 0 unless given. */
+  reasoning_tokens?: number;
 }
 
 /** A normal answer (the default); stream or not according to the request's `stream` flag. */
@@ -32,6 +36,8 @@ export interface ChatBehaviour {
   toolCalls?: ToolCallSpec[];
   finishReason?: string;
   usage?: UsageSpec;
+  /** Responses protocol: a reasoning item with this summary text, before the message. */
+  reasoning?: string;
   /** Wait before sending headers. */
   delayMs?: number;
   /** Wait between stream chunks. */
