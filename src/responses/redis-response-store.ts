@@ -63,8 +63,16 @@ export class RedisResponseStore implements ResponseStore {
     return record !== undefined && record.expiresAt > this.now() ? record : undefined;
   }
 
+  /** Read and removed in one transaction, so "was there one" follows the same clock as get. */
   async delete(id: string): Promise<boolean> {
-    return (await this.client.del(this.key(id))) > 0;
+    const results = await this.client.multi().get(this.key(id)).del(this.key(id)).exec();
+    const [read] = results ?? [];
+    if (read === undefined || read[0] !== null) throw read?.[0] ?? new Error('Redis transaction aborted');
+    const text = read[1];
+    if (typeof text !== 'string') return false;
+    const record = asStoredResponse(parseJson(text));
+    // A value that is not a record (or is past its time) was removed, but there was no response.
+    return record !== undefined && record.expiresAt > this.now();
   }
 
   async close(): Promise<void> {
