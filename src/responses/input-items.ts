@@ -31,10 +31,9 @@ export function storedItem(item: unknown): unknown {
   const hasId = typeof item.id === 'string' && item.id !== '';
   const stringContent = isMessage && typeof item.content === 'string';
   if (hasId && type === item.type && !stringContent) return item;
-  const stored: Record<string, unknown> = {
-    ...(hasId ? {} : { id: newItemId(typeof type === 'string' ? type : '') }),
-    ...item,
-  };
+  // The id first, as OpenAI lists items; an empty one is replaced too.
+  const stored: Record<string, unknown> = { id: undefined, ...item };
+  if (!hasId) stored.id = newItemId(typeof type === 'string' ? type : '');
   if (type !== undefined) stored.type = type;
   if (stringContent) stored.content = contentParts(item.role, item.content as string);
   return stored;

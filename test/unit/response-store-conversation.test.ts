@@ -148,6 +148,15 @@ describe('stored input items', () => {
     });
   });
 
+  it('replaces an empty id', () => {
+    expect(storedItem({ id: '', type: 'function_call_output', call_id: 'c', output: 'x' })).toEqual({
+      id: expect.stringMatching(/^fco_/),
+      type: 'function_call_output',
+      call_id: 'c',
+      output: 'x',
+    });
+  });
+
   it('passes what is not an object through untouched', () => {
     expect(storedItems(['text', 3, null])).toEqual(['text', 3, null]);
   });
