@@ -1,8 +1,10 @@
 // Which assembler reads a logged stream: the one of the dialect its client spoke, chosen by the
 // record's endpoint. The streams are kept as the client got them (a Messages client gets Anthropic
-// events whether the upstream spoke Anthropic or was translated), so the endpoint says it all.
+// events whether the upstream spoke Anthropic or was translated, a Responses client gets Responses
+// events whether passed through or bridged), so the endpoint says it all.
 import { type AssembledStream, assembleChatStream } from '../streaming/assemble-chat.js';
 import { assembleMessagesStream } from '../streaming/assemble-messages.js';
+import { assembleResponsesStream } from '../streaming/assemble-responses.js';
 
 export type StreamAssembler = (chunks: readonly Buffer[]) => AssembledStream;
 
@@ -10,6 +12,7 @@ export type StreamAssembler = (chunks: readonly Buffer[]) => AssembledStream;
 const BY_ENDPOINT = new Map<string, StreamAssembler>([
   [JSON.stringify('/v1/chat/completions'), assembleChatStream],
   [JSON.stringify('/v1/messages'), assembleMessagesStream],
+  [JSON.stringify('/v1/responses'), assembleResponsesStream],
 ]);
 
 /** The assembler for a record's endpoint (JSON text); chat's for any other. */

@@ -129,7 +129,7 @@ function templateString(template: DeltaTemplate, payload: string): string | unde
   return decodeStringBody(payload.slice(prefix.length, bodyEnd));
 }
 
-interface Payload {
+export interface Payload {
   event: string | undefined;
   data: string;
 }
@@ -137,9 +137,9 @@ interface Payload {
 /**
  * The events of a whole stream. Most are `event: name` + one `data: …` line, split by blank lines
  * (LF only, no comments or other fields): those are cut with indexOf; the general parser takes
- * anything else.
+ * anything else. The Responses assembler reads its named events with it too.
  */
-function payloadsOf(text: string): Payload[] {
+export function payloadsOf(text: string): Payload[] {
   const payloads: Payload[] = [];
   if (text.indexOf('\r') === -1) {
     let start = 0;
