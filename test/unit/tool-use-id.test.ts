@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config/types.js';
 import { messagesTranslatorFor } from '../../src/translators/messages/index.js';
-import { signatureOf, toolUseIdOf } from '../../src/translators/messages/tool-use-id.js';
+import { signatureOf, toolUseIdOf } from '../../src/translators/tool-use-id.js';
 import type { BuildContext, ChatRequestBody } from '../../src/translators/types.js';
 
 const SIGNATURE = 'CiQB0e2Kb4d+/=signature with spaces';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config/types.js';
 import { messagesTranslatorFor } from '../../src/translators/messages/index.js';
 import { messagesPassthrough } from '../../src/translators/messages/messages-passthrough.js';
-import { topLevelModelSpans, withTopLevelModel } from '../../src/translators/messages/model-field.js';
+import { topLevelModelSpans, withTopLevelModel } from '../../src/translators/model-field.js';
 import type { BuildContext, ChatRequestBody, UpstreamRequest } from '../../src/translators/types.js';
 import { describeGoldenCases, FIXTURES, folderNames, type GoldenCase, readText } from '../support/golden.js';
 

@@ -3,10 +3,11 @@
 // it) becomes a thinking block with an empty signature: no provider but Anthropic signs one.
 import { randomUUID } from 'node:crypto';
 import { isRecord } from '../../json-guards.js';
+import { reasoningTextOf } from '../chat-hub.js';
 import { tokenCount } from '../openai-shapes.js';
+import { chatToolSignature, toolUseIdOf } from '../tool-use-id.js';
 import type { BuildContext } from '../types.js';
 import type { Json } from './messages-types.js';
-import { chatToolSignature, toolUseIdOf } from './tool-use-id.js';
 
 /** `chatcmpl-abc` → `msg_abc`; an id that is already a message id stays; none → a random one. */
 export function messageIdOf(chatId: unknown): string {
@@ -62,12 +63,6 @@ export function messagesUsageOf(usage: unknown): MessagesUsage {
 /** The model the client asked for, which the Message names whatever model served it. */
 export function clientModelOf(ctx: BuildContext): string {
   return typeof ctx.body.model === 'string' ? ctx.body.model : ctx.model;
-}
-
-/** A reasoning delta or message field, under either name OpenAI-compatible servers use. */
-export function reasoningTextOf(record: Json): string | undefined {
-  const text = record.reasoning_content ?? record.reasoning;
-  return typeof text === 'string' && text !== '' ? text : undefined;
 }
 
 /**

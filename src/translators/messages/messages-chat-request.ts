@@ -4,6 +4,7 @@
 // translated at all (a server tool, a Files API reference) is a 400 naming the field.
 import { GatewayError } from '../../errors.js';
 import { isRecord } from '../../json-guards.js';
+import { maxTokensField } from '../chat-hub.js';
 import { invalidParam as invalid } from '../request-params.js';
 import type { ChatRequestBody } from '../types.js';
 import type { ChatTarget, ThinkingRequest } from './chat-targets.js';
@@ -43,16 +44,6 @@ const CLIENT_NAMES: Readonly<Record<string, string>> = {
 
 export function clientParamName(chatName: string): string {
   return CLIENT_NAMES[chatName] ?? chatName;
-}
-
-/**
- * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…) refuse `max_tokens` and want
- * `max_completion_tokens`; other OpenAI-compatible servers know only `max_tokens` reliably.
- */
-const REASONING_MODEL = /^(?:openai\/)?(?:o\d|gpt-5)/i;
-
-export function maxTokensField(model: string): 'max_tokens' | 'max_completion_tokens' {
-  return REASONING_MODEL.test(model) ? 'max_completion_tokens' : 'max_tokens';
 }
 
 /** A custom tool as a function tool; Anthropic's server tools have no counterpart elsewhere. */

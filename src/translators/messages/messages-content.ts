@@ -4,9 +4,9 @@
 // blocks become tool_calls; thinking blocks (signed for Anthropic only) are left out.
 import { isRecord } from '../../json-guards.js';
 import { invalidParam as invalid } from '../request-params.js';
+import { signatureOf } from '../tool-use-id.js';
 import type { PdfRoute } from './chat-targets.js';
 import type { Json } from './messages-types.js';
-import { signatureOf } from './tool-use-id.js';
 
 /** How a translated tool result marks an error, so the model sees it (OpenAI has no flag). */
 export const TOOL_ERROR_PREFIX = 'Error: ';

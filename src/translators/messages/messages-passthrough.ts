@@ -3,9 +3,9 @@
 // go with it, and the answer and stream come back byte for byte (no response or stream step).
 import type { IncomingHttpHeaders } from 'node:http';
 import { isRecord } from '../../json-guards.js';
+import { withTopLevelModel } from '../model-field.js';
 import { anthropicErrorDetail } from '../openai-anthropic-response.js';
 import type { BuildContext, ChatTranslator, UpstreamErrorDetail, UpstreamRequest } from '../types.js';
-import { withTopLevelModel } from './model-field.js';
 
 /** What the Anthropic SDKs send when a caller sets nothing. */
 export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';

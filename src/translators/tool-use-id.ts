@@ -1,18 +1,19 @@
 // A provider's signature on a tool call (Gemini's thoughtSignature, which Gemini 3 requires back on
-// the next turn) has no field in an Anthropic tool_use block. It rides in the block's id instead,
-// which every client returns untouched in the assistant turn and the tool_result: the id gets a
-// suffix holding the signature in base64url (the id stays within [A-Za-z0-9_-]), and the next
-// request reads it back out. The whole id stays the chat tool-call id, so results still match.
+// the next turn) has no field in an Anthropic tool_use block or a Responses function_call item. It
+// rides in the call's id instead (the tool_use id, the Responses call_id), which every client returns
+// untouched with the call and its result: the id gets a suffix holding the signature in base64url
+// (the id stays within [A-Za-z0-9_-]), and the next request reads it back out. The whole id stays
+// the chat tool-call id, so results still match.
 
 const MARK = '__sig_';
 
-/** The tool_use id for a chat tool call: its id, with the signature appended when there is one. */
+/** The client-facing id for a chat tool call: its id, with the signature appended when there is one. */
 export function toolUseIdOf(id: string, signature: string | undefined): string {
   if (signature === undefined || signature === '') return id;
   return `${id}${MARK}${Buffer.from(signature, 'utf8').toString('base64url')}`;
 }
 
-/** The signature a tool_use id carries, if any. */
+/** The signature a tool_use id or call_id carries, if any. */
 export function signatureOf(id: string): string | undefined {
   const at = id.lastIndexOf(MARK);
   if (at === -1) return undefined;
