@@ -2,7 +2,9 @@
 // tool (tool calls' names and arguments, tool results) and the answer. Reads the shapes the request
 // log keeps, told apart by shape: OpenAI chat (messages with string or part contents), embeddings
 // input and image prompts; the Anthropic Messages API (a top-level `system`, content blocks:
-// text, tool_use, tool_result, thinking, plain-text documents) and its answer, a Message.
+// text, tool_use, tool_result, thinking, plain-text documents) and its answer, a Message; the OpenAI
+// Responses API (`instructions`, `input` as a string or items: messages by role, function calls and
+// their outputs, reasoning summaries) and its answer, a Response with its output items.
 
 export interface RequestText {
   system_text: string;
@@ -70,6 +72,9 @@ function readPart(part: unknown, into: Sinks): void {
     case 'thinking':
       if (typeof p.thinking === 'string') into.thinking.push(p.thinking);
       return;
+    case 'refusal':
+      if (typeof p.refusal === 'string') into.text.push(p.refusal);
+      return;
     case 'document': {
       // A plain-text document's text; PDFs and URLs have nothing to search.
       const source = asObject(p.source);
@@ -94,6 +99,67 @@ function toolCallArguments(calls: unknown, into: string[]): void {
     if (fn === undefined) continue;
     if (typeof fn.name === 'string') into.push(fn.name);
     if (typeof fn.arguments === 'string') into.push(fn.arguments);
+  }
+}
+
+/** Who wrote what in Responses items: the words of a request's `input` or of a Response's `output`. */
+interface ItemSinks {
+  system: string[];
+  user: string[];
+  /** Assistant turns: earlier answers in a request, the answer itself in a Response. */
+  assistant: string[];
+  tool: string[];
+}
+
+/** A reasoning item's words: its summary and, where the model gives it, its reasoning text. */
+function reasoningText(item: Record<string, unknown>, into: string[]): void {
+  for (const list of [item.summary, item.content]) {
+    if (!Array.isArray(list)) continue;
+    for (const part of list) {
+      const text = asObject(part)?.text;
+      if (typeof text === 'string') into.push(text);
+    }
+  }
+}
+
+/** One Responses item (input or output): messages by role, tool calls and outputs, reasoning. */
+function readItem(value: unknown, into: ItemSinks): void {
+  if (typeof value === 'string') {
+    into.user.push(value);
+    return;
+  }
+  const item = asObject(value);
+  if (item === undefined) return;
+  switch (item.type) {
+    case 'function_call':
+    case 'custom_tool_call':
+      if (typeof item.name === 'string') into.tool.push(item.name);
+      into.tool.push(toolInput(item.arguments ?? item.input));
+      return;
+    case 'function_call_output':
+    case 'custom_tool_call_output':
+      into.tool.push(plainText(item.output));
+      return;
+    case 'reasoning':
+      reasoningText(item, into.assistant);
+      return;
+    case undefined:
+    case 'message':
+      break;
+    default:
+      // item references, built-in tool calls and their results: no words of anyone's
+      return;
+  }
+  switch (item.role) {
+    case 'system':
+    case 'developer':
+      readContent(item.content, { text: into.system, tool: into.tool, thinking: into.system });
+      return;
+    case 'assistant':
+      readContent(item.content, { text: into.assistant, tool: into.tool, thinking: into.assistant });
+      return;
+    default:
+      readContent(item.content, { text: into.user, tool: into.tool, thinking: into.user });
   }
 }
 
@@ -130,9 +196,12 @@ export function extractRequestText(request: unknown, response: unknown): Request
       }
     }
     if (typeof body.prompt === 'string') user.push(body.prompt);
+    // The Responses API's system prompt.
+    if (typeof body.instructions === 'string') system.push(body.instructions);
     if (typeof body.input === 'string') user.push(body.input);
     else if (Array.isArray(body.input)) {
-      for (const item of body.input) if (typeof item === 'string') user.push(item);
+      // Strings are embeddings inputs (or Responses shorthand); objects are Responses items.
+      for (const item of body.input) readItem(item, { system, user, assistant, tool });
     }
   }
   const reply = asObject(response);
@@ -151,6 +220,10 @@ export function extractRequestText(request: unknown, response: unknown): Request
     // A Messages answer: its text and thinking are the answer; its tool calls are tool text, as a
     // chat answer's are.
     readContent(reply.content, { text: answer, tool, thinking: answer });
+  } else if (reply !== undefined && reply.object === 'response' && Array.isArray(reply.output)) {
+    // A Response: its messages and reasoning are the answer; its function calls are tool text.
+    for (const item of reply.output)
+      readItem(item, { system: answer, user: answer, assistant: answer, tool });
   }
   const join = (parts: string[]) => parts.filter((p) => p !== '').join('\n');
   return {
