@@ -301,7 +301,14 @@ describe('Responses → chat: requests that cannot be translated', () => {
 
   it('stored items, files and built-in tool calls: a 400 naming the item', () => {
     const cases: Array<[unknown[], string, string]> = [
-      [[{ type: 'item_reference', id: 'msg_1' }], 'input[0]', 'item_reference'],
+      [
+        [
+          { role: 'user', content: 'x' },
+          { type: 'item_reference', id: 'msg_1' },
+        ],
+        'input[1]',
+        'item_reference',
+      ],
       [
         [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1', detail: 'auto' }] }],
         'input[0].content[0].file_id',
@@ -371,6 +378,8 @@ describe('Responses → chat: requests that cannot be translated', () => {
       [{ ...base, text: { format: { type: 'json_schema', name: 'x' } } }, 'text.format.schema'],
       [{ ...base, text: { format: { type: 'yaml' } } }, 'text.format.type'],
       [{ ...base, reasoning: { effort: 'extreme' } }, 'reasoning.effort'],
+      [{ ...base, conversation: 'conv_1' }, 'conversation'],
+      [{ ...base, prompt: { id: 'pmpt_1' } }, 'prompt'],
     ];
     for (const [body, param] of odd) {
       let caught: unknown;

@@ -176,12 +176,22 @@ export interface ChatRequestTranslation {
 }
 
 /** The chat body for `model` (the routed upstream model) and the Responses request `body`. */
+/** Fields that name state only OpenAI holds: answering without it would answer something else. */
+const OPENAI_STATE: Readonly<Record<string, string>> = {
+  conversation: "a conversation is stored by OpenAI's Conversations API",
+  prompt: "a prompt template is stored by OpenAI's dashboard",
+};
+
 export function responsesToChat(
   body: ResponsesRequestBody,
   model: string,
   stream: boolean,
   target: ResponsesTarget,
 ): ChatRequestTranslation {
+  for (const [field, why] of Object.entries(OPENAI_STATE)) {
+    if (body[field] !== undefined && body[field] !== null)
+      throw invalid(field, `${why}; this model is served through another provider`);
+  }
   const dropped: string[] = [];
   for (const [field, value] of Object.entries(body)) {
     if (HANDLED.has(field) || value === undefined || value === null) continue;

@@ -3,8 +3,9 @@
 // function_call items (consecutive ones, and the assistant message before them, are ONE assistant
 // message with tool_calls), function_call_output items (tool messages; their images and files
 // follow as a user message, since a chat tool message holds text only). Reasoning items are
-// dropped: they are the model's own and cannot be replayed elsewhere. What needs OpenAI's storage
-// or tools (item_reference, file_id, built-in tool calls) is a 400 naming the item.
+// dropped: they are the model's own and cannot be replayed elsewhere (so are references to them).
+// What needs OpenAI's storage or tools (any other item_reference, file_id, built-in tool calls) is a
+// 400 naming the item.
 import { GatewayError } from '../../errors.js';
 import { isRecord } from '../../json-guards.js';
 import type { PdfRoute } from '../messages/chat-targets.js';
@@ -203,6 +204,10 @@ function item(turns: ChatTurns, value: unknown, param: string): void {
     case 'reasoning':
       return;
     case 'item_reference':
+      // A reference to a reasoning item (the Vercel AI SDK sends them while store is on) stands
+      // for an item that would be dropped anyway. Any other reference needs the stored item, which
+      // the gateway resolves before this step when it holds it.
+      if (typeof value.id === 'string' && value.id.startsWith('rs_')) return;
       throw invalid(
         param,
         'an item_reference needs the item stored upstream; send the item itself (or use previous_response_id)',
