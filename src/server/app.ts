@@ -14,6 +14,7 @@ import { canonicalTarget, isApiPath } from './canonical-path.js';
 import { presentedKey } from './client-auth.js';
 import { anthropicMessages } from './dialects/anthropic-messages.js';
 import { openAIChat } from './dialects/openai-chat.js';
+import { openAIResponses } from './dialects/openai-responses.js';
 import { errorHandler, sendError, toGatewayError } from './error-handler.js';
 import { ExchangeHandler, isPostTo } from './exchange-handler.js';
 import { logExchange } from './exchange-log.js';
@@ -28,6 +29,8 @@ import { registerHealthRoute } from './routes/health.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerMessagesRoute } from './routes/messages.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerResponsesRoute } from './routes/responses.js';
+import { registerResponsesStoreRoutes } from './routes/responses-store.js';
 import { registerStatusPage } from './routes/status-page.js';
 import { registerUsageRoute } from './routes/usage.js';
 import type { Runtime } from './runtime.js';
@@ -56,8 +59,9 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   // One pipeline, one handler per inbound dialect.
   const chat = new ExchangeHandler(runtime, openAIChat);
   const messages = new ExchangeHandler(runtime, anthropicMessages);
+  const responses = new ExchangeHandler(runtime, openAIResponses);
   const app = Fastify({
-    // The exchange routes (chat completions, messages), the hot paths, go straight from node:http to
+    // The exchange routes (chat completions, messages, responses), the hot paths, go straight from node:http to
     // their handler; everything else (models, health, pages, docs, errors for other methods) is
     // Fastify's.
     serverFactory: (fastifyHandler) =>
@@ -68,6 +72,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
         req.url = target;
         if (isPostTo(req, chat.dialect.path)) chat.handle(req, res);
         else if (isPostTo(req, messages.dialect.path)) messages.handle(req, res);
+        else if (isPostTo(req, responses.dialect.path)) responses.handle(req, res);
         else fastifyHandler(req, res);
       }),
     loggerInstance: runtime.logger as FastifyBaseLogger,
@@ -191,6 +196,8 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerModelRoutes(app, runtime);
   registerChatRoute(app, chat);
   registerMessagesRoute(app, messages);
+  registerResponsesRoute(app, responses);
+  registerResponsesStoreRoutes(app, runtime);
   registerEmbeddingsRoute(app, runtime);
   registerImageRoutes(app, runtime);
   registerUsageRoute(app, runtime);

@@ -1,5 +1,5 @@
 // The long-lived parts of a running gateway: the current state (swapped on reload), upstream
-// pools, key pools, the request log, the process logger and the server's identity.
+// pools, key pools, the request log, stored responses, the process logger and the server's identity.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { Catalog } from '../catalog/catalog.js';
@@ -13,6 +13,9 @@ import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
 import { BackgroundIngest } from '../logstore/background-ingest.js';
+import type { ResponseStore } from '../responses/response-store.js';
+import { createResponseStore } from '../responses/response-store-factory.js';
+import { responseTtlMs } from '../responses/settings.js';
 import { ProviderModels } from '../routing/provider-models.js';
 import type { RoutingExtensions } from '../routing/router.js';
 import { accountingFor } from '../usage/accounting.js';
@@ -42,6 +45,8 @@ export class Runtime {
   readonly catalog: Catalog;
   /** Each configured provider's own model list, for /v1/models; refreshed on its own timer. */
   readonly providerModels: ProviderModels;
+  /** Stored Responses API responses (SQLite, or Redis with REDIS_URL); opened on first use. */
+  readonly responses: ResponseStore;
   /** The exchanges in flight, each by its signal: a stop past its grace period cuts them. */
   private readonly inFlight = new Set<ExchangeSignal>();
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
@@ -62,6 +67,7 @@ export class Runtime {
     this.providerModels = new ProviderModels({ pools: this.pools, logger });
     this.providerModels.configure(config.providers.values(), modelListSettings(config));
     this.identity = loadServerIdentity(config.log.dir, config.serverId);
+    this.responses = createResponseStore(config, logger);
     this.requestLog = new RequestLog({
       dir: config.log.dir,
       bodies: config.log.bodies,
@@ -98,6 +104,11 @@ export class Runtime {
 
   get config(): Config {
     return this.state.config;
+  }
+
+  /** How long a stored response is kept (RESPONSES_TTL_DAYS). */
+  get responsesTtlMs(): number {
+    return responseTtlMs(this.state.config.responseStore);
   }
 
   /** Swaps in a new configuration; requests in flight finish with the one they started with. */
@@ -149,6 +160,7 @@ export class Runtime {
     // After the log's flush: the last records settled their reservations.
     this.limitState.snapshots?.close();
     await this.keys.close();
+    await this.responses.close();
     await this.pools.close();
   }
 }
