@@ -9,6 +9,19 @@ import type { ChatRequestBody } from '../../translators/types.js';
 import type { Runtime } from '../runtime.js';
 import type { AnsweredExchange, DialectRequest, PreparedRequest } from './dialect.js';
 
+/** A stored response, or a 503 naming the store when it cannot be read (Redis away, say). */
+async function storedResponse(runtime: Runtime, id: string): Promise<StoredResponse | undefined> {
+  try {
+    return await runtime.responses.get(id);
+  } catch (error) {
+    throw new GatewayError(
+      'response_store_unavailable',
+      'The stored responses cannot be reached right now, so previous_response_id cannot be resolved; retry in a moment.',
+      { cause: error },
+    );
+  }
+}
+
 function notFound(id: string): GatewayError {
   return new GatewayError('response_not_found', `Previous response with id '${id}' not found.`, {
     param: 'previous_response_id',
@@ -42,7 +55,7 @@ async function resolveReferences(
       out.push(item);
       continue;
     }
-    const stored = await runtime.responses.get(`resp_${match[1]}`);
+    const stored = await storedResponse(runtime, `resp_${match[1]}`);
     const output = stored?.owner === owner && !stored.native ? carriedOutputItems(stored.response) : [];
     const found = output.find((candidate) => (candidate as { id?: unknown }).id === reference.id);
     out.push(found ?? item);
@@ -61,7 +74,7 @@ export async function prepareConversation(
     resolved === undefined ? body : ({ ...body, input: resolved } as ChatRequestBody);
   const currentRaw = resolved === undefined ? rawBody : JSON.stringify(current);
   if (typeof previous !== 'string' || previous === '') return { body: current, rawBody: currentRaw };
-  const stored = await runtime.responses.get(previous);
+  const stored = await storedResponse(runtime, previous);
   if (!visibleTo(stored, ctx.clientKeyHash)) throw notFound(previous);
   // The upstream holds it: only the key that created it can continue it there.
   if (stored.native)
