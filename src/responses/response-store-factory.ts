@@ -1,6 +1,8 @@
 // Builds the stored-responses store a configuration asks for: Redis when REDIS_URL is set (every
-// instance sees every response), else the SQLite file at RESPONSES_DB_PATH. Opened on first use,
-// so a gateway that never serves /v1/responses creates no file and no connection.
+// instance sees every response), else the SQLite file at RESPONSES_DB_PATH. The SQLite file is
+// opened on first use, so a gateway that never serves /v1/responses creates none; Redis connects at
+// once (the limit store connects anyway), so the first answer's SET is not left waiting for a
+// connection while the client's next turn, on another instance, already asks for it.
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { RedisResponseStore } from './redis-response-store.js';
@@ -42,7 +44,7 @@ function openStore(config: Config, logger: Logger, options: ResponseStoreOptions
   return store;
 }
 
-/** The store opens on the first call; REDIS_URL and RESPONSES_DB_PATH are read from `config` then. */
+/** SQLite opens on the first call, Redis at once; REDIS_URL and RESPONSES_DB_PATH come from `config`. */
 export class LazyResponseStore implements ResponseStore {
   private store: ResponseStore | undefined;
   private closed = false;
@@ -51,7 +53,9 @@ export class LazyResponseStore implements ResponseStore {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly options: ResponseStoreOptions = {},
-  ) {}
+  ) {
+    if (config.limitState.redisUrl !== undefined) this.store = openStore(config, logger, options);
+  }
 
   get kind(): ResponseStore['kind'] {
     return this.config.limitState.redisUrl === undefined ? 'sqlite' : 'redis';
