@@ -337,6 +337,28 @@ describe('stored responses across a restart (SQLite file) and without client key
   });
 });
 
+describe('stored responses while the store is away', () => {
+  it('GET, input_items and DELETE answer 503 response_store_unavailable', async () => {
+    // Nothing listens on port 1: the shared store cannot be reached (limits count locally meanwhile).
+    const gw = await startTestGateway({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    try {
+      for (const [method, path] of [
+        ['GET', '/v1/responses/resp_1'],
+        ['GET', '/v1/responses/resp_1/input_items'],
+        ['DELETE', '/v1/responses/resp_1'],
+      ] as const) {
+        const answer = await call(gw, method, path);
+        expect(answer.status).toBe(503);
+        expect(answer.body).toMatchObject({
+          error: { type: 'api_error', code: 'response_store_unavailable', param: null },
+        });
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe.runIf(haveRedis)('stored responses shared through Redis by two gateways', () => {
   const prefix = uniquePrefix('responses-two-gateways');
   let groq: ProviderEmulator;
