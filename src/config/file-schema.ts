@@ -102,6 +102,8 @@ export const fileConfigSchema = z.object({
   usage_snapshot_seconds: positiveInt.optional(),
   responses_ttl_days: z.number().int().min(1).max(3650).optional(),
   responses_db_path: z.string().min(1).optional(),
+  /** KEYS_DB_PATH: the managed client keys' SQLite file (when no REDIS_URL is set). */
+  keys_db_path: z.string().min(1).optional(),
   timeouts: z
     .object({
       connect_ms: durationMs.optional(),

@@ -5,6 +5,7 @@ import { extname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { readManagedKeysConfig } from '../managed-keys/settings.js';
 import { BUILTIN_PROVIDERS } from '../providers/registry.js';
 import { readResponseStoreConfig } from '../responses/settings.js';
 import { buildProviders, canonicalProviderName } from './build-providers.js';
@@ -280,6 +281,7 @@ function resolveConfig(options: LoadOptions, cwd: string, env: Env): Config {
     prices: readPrices(file),
     limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
     responseStore: readResponseStoreConfig(env, file, cwd),
+    managedKeys: readManagedKeysConfig(env, file, cwd),
     catalog: readCatalogSettings(env, file),
     modelsRefreshSeconds:
       envInt(env, 'MODELS_REFRESH_SECONDS', 0, 86_400) ?? file.models_refresh_seconds ?? 600,

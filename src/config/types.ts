@@ -117,6 +117,12 @@ export interface ResponseStoreConfig {
   dbPath: string;
 }
 
+/** Managed client keys (src/managed-keys/settings.ts reads them). */
+export interface ManagedKeysConfig {
+  /** KEYS_DB_PATH, absolute: the SQLite key store's file (used when no REDIS_URL is set). */
+  dbPath: string;
+}
+
 /** The remote model catalog (seed 001): where it is, its OAuth token, how often to refresh it. */
 export interface CatalogSettings {
   url: string;
@@ -143,6 +149,7 @@ export interface Config {
   prices: Map<string, Price>;
   limitState: LimitStateConfig;
   responseStore: ResponseStoreConfig;
+  managedKeys: ManagedKeysConfig;
   /** MODEL_LIST_URL and friends; undefined when no catalog is configured. */
   catalog: CatalogSettings | undefined;
   /** MODELS_REFRESH_SECONDS: how often each provider's own model list is fetched; 0 turns it off. */
