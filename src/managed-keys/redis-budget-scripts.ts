@@ -52,7 +52,7 @@ local costMonth = tonumber(redis.call('HGET', mk, 'cost')) or 0
 local costTotal = tonumber(redis.call('HGET', tk, 'cost')) or 0
 if budgetTotal >= 0 and costTotal + cost > budgetTotal then return {2, 3, costTotal} end
 if budgetMonth >= 0 and costMonth + cost > budgetMonth then return {2, 2, costMonth} end
-if budgetDay >= 0 and costDay + cost >= budgetDay then return {2, 1, costDay} end
+if budgetDay >= 0 and costDay + cost > budgetDay then return {2, 1, costDay} end
 local limit, wait, alone = 0, 0, 0
 local function note(which, ms, a)
   if limit == 0 or ms > wait then
