@@ -11,7 +11,8 @@
 //   cur:<provider>  string rotation cursor
 //   c:<day>         hash  <client hash>:r / :t / :cost
 
-const WINDOW_FUNCTION = `
+/** The sliding minute over a hash of r:<second> / t:<second> fields (also used by the client-key budgets). */
+export const WINDOW_FUNCTION = `
 local function window(mkey, second)
   local flat = redis.call('HGETALL', mkey)
   local req, tok, oldestR, oldestT = 0, 0, -1, -1

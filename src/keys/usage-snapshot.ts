@@ -1,18 +1,29 @@
 // Keeps the in-memory limit counts across restarts: restored at start, written every few seconds
 // when something changed, and once more on a graceful stop. Written to a temporary file and
-// renamed, so a crash mid-write leaves the previous snapshot whole.
+// renamed, so a crash mid-write leaves the previous snapshot whole. Any state with a snapshot and
+// a restore can use it (the client-key budgets do too).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { MemoryLimitStore, MemorySnapshot } from './memory-limit-store.js';
+import type { MemorySnapshot } from './memory-limit-store.js';
 
-export class UsageSnapshots {
+/** What can be snapshotted: counts marked dirty on change, written as version-1 JSON. */
+export interface SnapshotSource<S extends { version: number }> {
+  dirty: boolean;
+  snapshot(now: number): S;
+  /** Takes a parsed snapshot; throws (leaving the state as it was) when it is damaged. */
+  restore(snapshot: S): void;
+}
+
+export class UsageSnapshots<S extends { version: number } = MemorySnapshot> {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: MemoryLimitStore,
+    private readonly store: SnapshotSource<S>,
     private readonly file: string,
     private readonly logger: Logger,
+    /** Names the state in log lines. */
+    private readonly what = 'key usage',
   ) {}
 
   /** Restores the last snapshot, if there is one; a damaged file is reported and ignored. */
@@ -24,12 +35,12 @@ export class UsageSnapshots {
       return;
     }
     try {
-      const snapshot = JSON.parse(text) as MemorySnapshot;
+      const snapshot = JSON.parse(text) as S;
       if (snapshot.version !== 1) throw new Error(`unknown snapshot version ${String(snapshot.version)}`);
       this.store.restore(snapshot);
-      this.logger.info({ file: this.file }, 'key usage restored from snapshot');
+      this.logger.info({ file: this.file }, `${this.what} restored from snapshot`);
     } catch (error) {
-      this.logger.warn({ file: this.file, err: (error as Error).message }, 'key usage snapshot ignored');
+      this.logger.warn({ file: this.file, err: (error as Error).message }, `${this.what} snapshot ignored`);
     }
   }
 
@@ -49,7 +60,7 @@ export class UsageSnapshots {
       renameSync(temporary, this.file);
     } catch (error) {
       this.store.dirty = true;
-      this.logger.error({ file: this.file, err: (error as Error).message }, 'key usage snapshot failed');
+      this.logger.error({ file: this.file, err: (error as Error).message }, `${this.what} snapshot failed`);
     }
   }
 

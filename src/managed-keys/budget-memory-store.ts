@@ -1,0 +1,373 @@
+// Client-key limits and budgets kept in this process: per key, 60 one-second buckets of requests
+// and tokens (the sliding minute, as memory-limit-store.ts keeps them), the UTC day's requests,
+// tokens and cost, the UTC month's and the lifetime cost, and the open reservations. Every step is
+// synchronous, so a reservation cannot interleave with another: the decision is exact. The Redis
+// store runs the same rule in Lua (redis-budget-scripts.ts).
+import { randomBytes } from 'node:crypto';
+import { MINUTE_SECONDS } from '../keys/limit-store.js';
+import {
+  type Actual,
+  type BudgetStore,
+  budgetRefusal,
+  dayEnd,
+  dayLabel,
+  dayOf,
+  type KeyUsageView,
+  type Limits,
+  limitsOf,
+  monthLabel,
+  monthOf,
+  monthStart,
+  type RateLimitName,
+  RESERVATION_TTL_MS,
+  type Reservation,
+  type ReserveInput,
+  type ReserveResult,
+  remainingOf,
+  toNanos,
+  toUsd,
+} from './budget-store.js';
+import type { KeyPolicy } from './types.js';
+
+/** A key's counts besides its minute buckets; money in nanos. Written to the snapshot as is. */
+interface PeriodCounts {
+  day: number;
+  requestsDay: number;
+  tokensDay: number;
+  costDay: number;
+  month: number;
+  costMonth: number;
+  costTotal: number;
+}
+
+interface KeyCounters extends PeriodCounts {
+  stamps: Float64Array;
+  requests: Float64Array;
+  tokens: Float64Array;
+  /** Open reservations by id, in the order they were made. */
+  open: Map<string, Reservation>;
+}
+
+/** The snapshot written to disk: plain JSON, restored at start. */
+export interface BudgetSnapshot {
+  version: 1;
+  savedAt: number;
+  keys: Record<string, PeriodCounts & { buckets: [second: number, requests: number, tokens: number][] }>;
+}
+
+function newCounters(): KeyCounters {
+  return {
+    stamps: new Float64Array(MINUTE_SECONDS).fill(-1),
+    requests: new Float64Array(MINUTE_SECONDS),
+    tokens: new Float64Array(MINUTE_SECONDS),
+    day: -1,
+    requestsDay: 0,
+    tokensDay: 0,
+    costDay: 0,
+    month: -1,
+    costMonth: 0,
+    costTotal: 0,
+    open: new Map(),
+  };
+}
+
+interface Window {
+  requests: number;
+  tokens: number;
+  /** The oldest second in the window holding requests / tokens, or -1. */
+  oldestRequest: number;
+  oldestToken: number;
+}
+
+export function newReservationId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export interface MemoryBudgetOptions {
+  /** Open reservations older than this are forgotten, counted at their estimate. */
+  reservationTtlMs?: number;
+}
+
+export class MemoryBudgetStore implements BudgetStore {
+  readonly kind = 'memory';
+  private readonly counters = new Map<string, KeyCounters>();
+  private readonly reservationTtlMs: number;
+  /** Set on every change; the snapshot writer clears it. */
+  dirty = false;
+
+  constructor(options: MemoryBudgetOptions = {}) {
+    this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS;
+  }
+
+  /** The key's counters with the day's and month's counts reset when `now` is in a new one. */
+  private countersOf(keyId: string, now: number): KeyCounters {
+    let counters = this.counters.get(keyId);
+    if (counters === undefined) {
+      counters = newCounters();
+      this.counters.set(keyId, counters);
+    }
+    const day = dayOf(now);
+    if (counters.day !== day) {
+      counters.day = day;
+      counters.requestsDay = 0;
+      counters.tokensDay = 0;
+      counters.costDay = 0;
+    }
+    const month = monthOf(now);
+    if (counters.month !== month) {
+      counters.month = month;
+      counters.costMonth = 0;
+    }
+    return counters;
+  }
+
+  private window(counters: KeyCounters, second: number): Window {
+    const w: Window = { requests: 0, tokens: 0, oldestRequest: -1, oldestToken: -1 };
+    const from = second - MINUTE_SECONDS;
+    for (let i = 0; i < MINUTE_SECONDS; i++) {
+      const stamp = counters.stamps[i]!;
+      if (stamp <= from) continue;
+      const requests = counters.requests[i]!;
+      const tokens = counters.tokens[i]!;
+      w.requests += requests;
+      w.tokens += tokens;
+      if (requests > 0 && (w.oldestRequest === -1 || stamp < w.oldestRequest)) w.oldestRequest = stamp;
+      if (tokens > 0 && (w.oldestToken === -1 || stamp < w.oldestToken)) w.oldestToken = stamp;
+    }
+    return w;
+  }
+
+  /** Forgets open reservations past their time to live: they stay counted at their estimate. */
+  private expire(counters: KeyCounters, now: number): void {
+    const before = now - this.reservationTtlMs;
+    for (const [id, reservation] of counters.open) {
+      // Insertion order is (nearly) time order: stop at the first one still alive.
+      if (reservation.at >= before) break;
+      counters.open.delete(id);
+    }
+  }
+
+  reserve(input: ReserveInput): ReserveResult {
+    const { now } = input;
+    const limits = limitsOf(input.policy);
+    const tokens = Math.max(0, Math.round(input.tokens));
+    const cost = toNanos(input.cost);
+    const counters = this.countersOf(input.keyId, now);
+    this.expire(counters, now);
+    const day = counters.day;
+    const month = counters.month;
+    // Budgets first, the one that starts over last first: a budget outlasts any rate limit.
+    if (limits.budgetTotal >= 0 && counters.costTotal + cost > limits.budgetTotal) {
+      return budgetRefusal('total', limits, counters.costTotal, { day, month });
+    }
+    if (limits.budgetMonth >= 0 && counters.costMonth + cost > limits.budgetMonth) {
+      return budgetRefusal('month', limits, counters.costMonth, { day, month });
+    }
+    if (limits.budgetDay >= 0 && counters.costDay + cost > limits.budgetDay) {
+      return budgetRefusal('day', limits, counters.costDay, { day, month });
+    }
+    const second = Math.floor(now / 1000);
+    const refusal = this.rateRefusal(limits, counters, second, tokens, now);
+    if (refusal !== undefined) return refusal;
+
+    const slot = second % MINUTE_SECONDS;
+    if (counters.stamps[slot] !== second) {
+      counters.stamps[slot] = second;
+      counters.requests[slot] = 0;
+      counters.tokens[slot] = 0;
+    }
+    counters.requests[slot]! += 1;
+    counters.tokens[slot]! += tokens;
+    counters.requestsDay += 1;
+    counters.tokensDay += tokens;
+    counters.costDay += cost;
+    counters.costMonth += cost;
+    counters.costTotal += cost;
+    const reservation: Reservation = {
+      id: newReservationId(),
+      keyId: input.keyId,
+      tokens,
+      cost: input.cost,
+      at: now,
+      day,
+      month,
+    };
+    counters.open.set(reservation.id, reservation);
+    this.dirty = true;
+    return {
+      ok: true,
+      reservation,
+      remaining: remainingOf(limits, counters.costDay, counters.costMonth, counters.costTotal),
+    };
+  }
+
+  /** The rate limit that refuses the request for longest, if any does. */
+  private rateRefusal(
+    limits: Limits,
+    counters: KeyCounters,
+    second: number,
+    tokens: number,
+    now: number,
+  ): ReserveResult | undefined {
+    let limit: RateLimitName | undefined;
+    let wait = 0;
+    let exceeds = false;
+    const note = (name: RateLimitName, ms: number, alone: boolean): void => {
+      if (limit === undefined || ms > wait) {
+        limit = name;
+        wait = ms;
+        exceeds = alone;
+      }
+    };
+    if (limits.rpm >= 0 || limits.tpm >= 0) {
+      const w = this.window(counters, second);
+      if (limits.rpm >= 0 && w.requests + 1 > limits.rpm) {
+        const alone = limits.rpm < 1;
+        note('rpm', alone ? 60_000 : (w.oldestRequest + MINUTE_SECONDS) * 1000 - now, alone);
+      }
+      if (limits.tpm >= 0 && w.tokens + tokens > limits.tpm) {
+        const alone = tokens > limits.tpm;
+        note('tpm', alone ? 60_000 : (w.oldestToken + MINUTE_SECONDS) * 1000 - now, alone);
+      }
+    }
+    const toMidnight = dayEnd(counters.day) - now;
+    if (limits.rpd >= 0 && counters.requestsDay + 1 > limits.rpd) note('rpd', toMidnight, limits.rpd < 1);
+    if (limits.tpd >= 0 && counters.tokensDay + tokens > limits.tpd)
+      note('tpd', toMidnight, tokens > limits.tpd);
+    if (limit === undefined) return undefined;
+    const result: ReserveResult = { ok: false, kind: 'rate', limit, retryAfterMs: Math.max(1, wait) };
+    if (exceeds) result.exceedsLimit = true;
+    return result;
+  }
+
+  settle(reservation: Reservation, actual: Actual): void {
+    this.finish(reservation, Math.max(0, Math.round(actual.tokens)), toNanos(actual.cost));
+  }
+
+  release(reservation: Reservation): void {
+    this.finish(reservation, 0, 0);
+  }
+
+  /** Whether this store holds the reservation open (the failover store routes by it). */
+  holds(reservation: Reservation): boolean {
+    return this.counters.get(reservation.keyId)?.open.has(reservation.id) === true;
+  }
+
+  /** Replaces an open reservation's estimates by `tokens` and `cost` (nanos) in its own periods. */
+  private finish(reservation: Reservation, tokens: number, cost: number): void {
+    const counters = this.counters.get(reservation.keyId);
+    if (counters === undefined || !counters.open.delete(reservation.id)) return;
+    const tokenDelta = tokens - reservation.tokens;
+    const costDelta = cost - toNanos(reservation.cost);
+    const second = Math.floor(reservation.at / 1000);
+    const slot = second % MINUTE_SECONDS;
+    if (counters.stamps[slot] === second) {
+      counters.tokens[slot] = Math.max(0, counters.tokens[slot]! + tokenDelta);
+    }
+    if (counters.day === reservation.day) {
+      counters.tokensDay = Math.max(0, counters.tokensDay + tokenDelta);
+      counters.costDay = Math.max(0, counters.costDay + costDelta);
+    }
+    if (counters.month === reservation.month)
+      counters.costMonth = Math.max(0, counters.costMonth + costDelta);
+    counters.costTotal = Math.max(0, counters.costTotal + costDelta);
+    this.dirty = true;
+  }
+
+  view(keyId: string, policy: KeyPolicy, now: number): KeyUsageView {
+    const counters = this.countersOf(keyId, now);
+    this.expire(counters, now);
+    const w = this.window(counters, Math.floor(now / 1000));
+    const inFlight = { requests: 0, tokens: 0, cost: 0 };
+    let inFlightDay = 0;
+    let inFlightMonth = 0;
+    for (const reservation of counters.open.values()) {
+      const cost = toNanos(reservation.cost);
+      inFlight.requests += 1;
+      inFlight.tokens += reservation.tokens;
+      inFlight.cost += cost;
+      if (reservation.day === counters.day) inFlightDay += cost;
+      if (reservation.month === counters.month) inFlightMonth += cost;
+    }
+    return {
+      keyId,
+      day: dayLabel(counters.day),
+      month: monthLabel(counters.month),
+      requestsMinute: w.requests,
+      tokensMinute: w.tokens,
+      requestsDay: counters.requestsDay,
+      tokensDay: counters.tokensDay,
+      spentDay: toUsd(Math.max(0, counters.costDay - inFlightDay)),
+      spentMonth: toUsd(Math.max(0, counters.costMonth - inFlightMonth)),
+      spentTotal: toUsd(Math.max(0, counters.costTotal - inFlight.cost)),
+      inFlight: { requests: inFlight.requests, tokens: inFlight.tokens, cost: toUsd(inFlight.cost) },
+      remaining: remainingOf(limitsOf(policy), counters.costDay, counters.costMonth, counters.costTotal),
+      dayResetAt: dayEnd(counters.day),
+      monthResetAt: monthStart(counters.month + 1),
+    };
+  }
+
+  /** Open reservations are not written: after a restart nobody can settle them, so they stay counted. */
+  snapshot(now: number): BudgetSnapshot {
+    const keys: BudgetSnapshot['keys'] = {};
+    const from = Math.floor(now / 1000) - MINUTE_SECONDS;
+    for (const [id, c] of this.counters) {
+      const buckets: [number, number, number][] = [];
+      for (let i = 0; i < MINUTE_SECONDS; i++) {
+        if (c.stamps[i]! > from) buckets.push([c.stamps[i]!, c.requests[i]!, c.tokens[i]!]);
+      }
+      keys[id] = {
+        day: c.day,
+        requestsDay: c.requestsDay,
+        tokensDay: c.tokensDay,
+        costDay: c.costDay,
+        month: c.month,
+        costMonth: c.costMonth,
+        costTotal: c.costTotal,
+        buckets,
+      };
+    }
+    return { version: 1, savedAt: now, keys };
+  }
+
+  /** Takes a snapshot's counts; a damaged one throws before anything is changed. */
+  restore(snapshot: BudgetSnapshot): void {
+    const restored = new Map<string, KeyCounters>();
+    for (const [id, saved] of Object.entries(snapshot.keys ?? {})) {
+      const numbers = [
+        saved.day,
+        saved.requestsDay,
+        saved.tokensDay,
+        saved.costDay,
+        saved.month,
+        saved.costMonth,
+        saved.costTotal,
+      ];
+      if (!numbers.every(Number.isFinite) || !Array.isArray(saved.buckets)) {
+        throw new Error(`damaged budget counts for ${id}`);
+      }
+      const c = newCounters();
+      for (const bucket of saved.buckets) {
+        const [second, requests, tokens] = bucket;
+        if (!Number.isInteger(second) || !Number.isFinite(requests) || !Number.isFinite(tokens)) {
+          throw new Error(`damaged minute bucket for ${id}`);
+        }
+        const slot = second % MINUTE_SECONDS;
+        c.stamps[slot] = second;
+        c.requests[slot] = requests;
+        c.tokens[slot] = tokens;
+      }
+      c.day = saved.day;
+      c.requestsDay = saved.requestsDay;
+      c.tokensDay = saved.tokensDay;
+      c.costDay = saved.costDay;
+      c.month = saved.month;
+      c.costMonth = saved.costMonth;
+      c.costTotal = saved.costTotal;
+      restored.set(id, c);
+    }
+    for (const [id, c] of restored) this.counters.set(id, c);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,236 @@
+// Client-key limits and budgets kept in Redis, shared by every gateway instance that points at it:
+// a reservation is one Lua script (check every limit and budget, count it), a settlement or a
+// release another. Like the provider-key limit store, commands fail fast while Redis is away (no
+// offline queue) and have a deadline, so the failover store can take over.
+import { Redis } from 'ioredis';
+import { MINUTE_SECONDS } from '../keys/limit-store.js';
+import { newReservationId } from './budget-memory-store.js';
+import {
+  type Actual,
+  BUDGET_NAMES,
+  type BudgetStore,
+  budgetRefusal,
+  dayEnd,
+  dayLabel,
+  dayOf,
+  type KeyUsageView,
+  limitsOf,
+  monthLabel,
+  monthOf,
+  monthStart,
+  RATE_LIMIT_NAMES,
+  RESERVATION_TTL_MS,
+  type Reservation,
+  type ReserveInput,
+  type ReserveResult,
+  remainingOf,
+  toNanos,
+  toUsd,
+} from './budget-store.js';
+import { FINISH_SCRIPT, RESERVE_SCRIPT } from './redis-budget-scripts.js';
+import type { KeyPolicy } from './types.js';
+
+interface ScriptedRedis extends Redis {
+  aiProxyBudgetReserve(...args: (string | number)[]): Promise<number[]>;
+  aiProxyBudgetFinish(...args: (string | number)[]): Promise<number>;
+}
+
+export interface RedisBudgetOptions {
+  url: string;
+  /** REDIS_KEY_PREFIX; keys go under prefix + 'budget:' + key id + ':'. */
+  prefix: string;
+  /** A command not answered by then fails with "Command timed out". */
+  commandTimeoutMs: number;
+  onError: (error: Error) => void;
+  /** Open reservations older than this are forgotten, counted at their estimate. */
+  reservationTtlMs?: number;
+}
+
+const MONTH_KEY_GRACE_S = 3 * 86_400;
+
+/** The open-set member: everything a settlement needs, so a settlement reads nothing first. */
+function memberOf(reservation: Reservation): string {
+  const second = Math.floor(reservation.at / 1000);
+  return `${reservation.id}:${second}:${reservation.day}:${reservation.month}:${reservation.tokens}:${toNanos(reservation.cost)}`;
+}
+
+export class RedisBudgetStore implements BudgetStore {
+  readonly kind = 'redis';
+  readonly client: ScriptedRedis;
+  private readonly prefix: string;
+  private readonly reservationTtlMs: number;
+
+  constructor(options: RedisBudgetOptions) {
+    this.prefix = `${options.prefix}budget:`;
+    this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS;
+    const client = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      commandTimeout: options.commandTimeoutMs,
+      enableAutoPipelining: true,
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+      lazyConnect: true,
+    });
+    client.defineCommand('aiProxyBudgetReserve', { numberOfKeys: 0, lua: RESERVE_SCRIPT });
+    client.defineCommand('aiProxyBudgetFinish', { numberOfKeys: 0, lua: FINISH_SCRIPT });
+    client.on('error', options.onError);
+    this.client = client as ScriptedRedis;
+  }
+
+  /** Connects, waiting at most `timeoutMs`; false when Redis did not answer in time. */
+  async connect(timeoutMs: number): Promise<boolean> {
+    const connecting = this.client.connect().then(
+      () => true,
+      () => false,
+    );
+    const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref());
+    return Promise.race([connecting, timeout]);
+  }
+
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  private base(keyId: string): string {
+    return `${this.prefix}${keyId}:`;
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const { now } = input;
+    const limits = limitsOf(input.policy);
+    const day = dayOf(now);
+    const month = monthOf(now);
+    const reservation: Reservation = {
+      id: newReservationId(),
+      keyId: input.keyId,
+      tokens: Math.max(0, Math.round(input.tokens)),
+      cost: input.cost,
+      at: now,
+      day,
+      month,
+    };
+    const monthTtl = Math.ceil((monthStart(month + 1) - now) / 1000) + MONTH_KEY_GRACE_S;
+    const answer = await this.client.aiProxyBudgetReserve(
+      this.base(input.keyId),
+      now,
+      day,
+      month,
+      monthTtl,
+      memberOf(reservation),
+      reservation.tokens,
+      toNanos(input.cost),
+      now - this.reservationTtlMs,
+      limits.rpm,
+      limits.rpd,
+      limits.tpm,
+      limits.tpd,
+      limits.budgetDay,
+      limits.budgetMonth,
+      limits.budgetTotal,
+    );
+    const [outcome, a = 0, b = 0, c = 0] = answer;
+    if (outcome === 0) return { ok: true, reservation, remaining: remainingOf(limits, a, b, c) };
+    if (outcome === 2) return budgetRefusal(BUDGET_NAMES[a - 1]!, limits, b, { day, month });
+    const result: ReserveResult = {
+      ok: false,
+      kind: 'rate',
+      limit: RATE_LIMIT_NAMES[a - 1]!,
+      retryAfterMs: b,
+    };
+    if (c === 1) result.exceedsLimit = true;
+    return result;
+  }
+
+  async settle(reservation: Reservation, actual: Actual): Promise<void> {
+    const tokens = Math.max(0, Math.round(actual.tokens));
+    await this.finish(
+      reservation,
+      tokens - reservation.tokens,
+      toNanos(actual.cost) - toNanos(reservation.cost),
+    );
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    await this.finish(reservation, -reservation.tokens, -toNanos(reservation.cost));
+  }
+
+  private async finish(reservation: Reservation, tokenDelta: number, costDelta: number): Promise<void> {
+    await this.client.aiProxyBudgetFinish(
+      this.base(reservation.keyId),
+      memberOf(reservation),
+      Math.floor(reservation.at / 1000),
+      reservation.day,
+      reservation.month,
+      tokenDelta,
+      costDelta,
+    );
+  }
+
+  async view(keyId: string, policy: KeyPolicy, now: number): Promise<KeyUsageView> {
+    const base = this.base(keyId);
+    const day = dayOf(now);
+    const month = monthOf(now);
+    const second = Math.floor(now / 1000);
+    const results =
+      (await this.client
+        .pipeline()
+        .hgetall(`${base}m`)
+        .hmget(`${base}d:${day}`, 'r', 't', 'cost')
+        .hget(`${base}mo:${month}`, 'cost')
+        .hget(`${base}total`, 'cost')
+        .zrangebyscore(`${base}open`, now - this.reservationTtlMs, '+inf')
+        .exec()) ?? [];
+    const value = (i: number): unknown => {
+      const [error, result] = results[i] ?? [null, null];
+      if (error) throw error;
+      return result;
+    };
+    let requestsMinute = 0;
+    let tokensMinute = 0;
+    for (const [field, count] of Object.entries(value(0) as Record<string, string>)) {
+      if (Number(field.slice(2)) <= second - MINUTE_SECONDS) continue;
+      if (field.startsWith('r:')) requestsMinute += Number(count);
+      else tokensMinute += Number(count);
+    }
+    const [r, t, costDayText] = value(1) as (string | null)[];
+    const costDay = Number(costDayText ?? 0);
+    const costMonth = Number((value(2) as string | null) ?? 0);
+    const costTotal = Number((value(3) as string | null) ?? 0);
+    const inFlight = { requests: 0, tokens: 0, cost: 0 };
+    let inFlightDay = 0;
+    let inFlightMonth = 0;
+    for (const member of value(4) as string[]) {
+      const [, , memberDay, memberMonth, tokens, cost] = member.split(':').map(Number);
+      inFlight.requests += 1;
+      inFlight.tokens += tokens ?? 0;
+      inFlight.cost += cost ?? 0;
+      if (memberDay === day) inFlightDay += cost ?? 0;
+      if (memberMonth === month) inFlightMonth += cost ?? 0;
+    }
+    return {
+      keyId,
+      day: dayLabel(day),
+      month: monthLabel(month),
+      requestsMinute,
+      tokensMinute,
+      requestsDay: Number(r ?? 0),
+      tokensDay: Number(t ?? 0),
+      spentDay: toUsd(Math.max(0, costDay - inFlightDay)),
+      spentMonth: toUsd(Math.max(0, costMonth - inFlightMonth)),
+      spentTotal: toUsd(Math.max(0, costTotal - inFlight.cost)),
+      inFlight: { requests: inFlight.requests, tokens: inFlight.tokens, cost: toUsd(inFlight.cost) },
+      remaining: remainingOf(limitsOf(policy), costDay, costMonth, costTotal),
+      dayResetAt: dayEnd(day),
+      monthResetAt: monthStart(month + 1),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,81 @@
+// Builds the budget store for managed client keys from the same settings as the provider-key limit
+// store: in memory with a disk snapshot (beside the key-usage snapshot) by default; in Redis, with
+// local counting or 503s as its fallback, when REDIS_URL is set.
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { LimitStateConfig } from '../config/types.js';
+import { UsageSnapshots } from '../keys/usage-snapshot.js';
+import { FailoverBudgetStore } from './budget-failover-store.js';
+import { type BudgetSnapshot, MemoryBudgetStore } from './budget-memory-store.js';
+import { RedisBudgetStore } from './budget-redis-store.js';
+import type { BudgetStore } from './budget-store.js';
+
+export interface BudgetState {
+  store: BudgetStore;
+  /** Memory mode only: the snapshot writer, closed (one last write) on stop. */
+  snapshots: UsageSnapshots<BudgetSnapshot> | undefined;
+  /** Redis mode: waits (briefly) for the first connection. */
+  ready: Promise<void>;
+}
+
+export interface BudgetStateOptions {
+  /** Open reservations older than this are forgotten, counted at their estimate. */
+  reservationTtlMs?: number;
+}
+
+const CONNECT_WAIT_MS = 3000;
+
+/** The memory store's snapshot file: client-budgets.json beside the key-usage snapshot. */
+export function budgetSnapshotFile(config: LimitStateConfig): string {
+  const file = join(dirname(config.snapshotFile), 'client-budgets.json');
+  // Under `serve --workers` each worker has its own counts, so its own file (see the README:
+  // exact budgets across workers need Redis).
+  const slot = process.env.AI_PROXY_WORKER_SLOT;
+  return slot === undefined ? file : `${file}.worker-${slot}`;
+}
+
+export function createBudgetState(
+  config: LimitStateConfig,
+  logger: Logger,
+  options: BudgetStateOptions = {},
+): BudgetState {
+  const memoryOptions =
+    options.reservationTtlMs === undefined ? {} : { reservationTtlMs: options.reservationTtlMs };
+  if (config.redisUrl === undefined) {
+    const store = new MemoryBudgetStore(memoryOptions);
+    const snapshots = new UsageSnapshots(store, budgetSnapshotFile(config), logger, 'client-key budgets');
+    snapshots.restore();
+    snapshots.start(config.snapshotIntervalMs);
+    return { store, snapshots, ready: Promise.resolve() };
+  }
+  let lastError = '';
+  const redis = new RedisBudgetStore({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    ...memoryOptions,
+    onError: (error) => {
+      if (error.message !== lastError)
+        logger.warn({ err: error.message }, 'Redis connection error (budgets)');
+      lastError = error.message;
+    },
+  });
+  redis.client.on('ready', () => {
+    lastError = '';
+  });
+  const store = new FailoverBudgetStore(
+    redis,
+    new MemoryBudgetStore(memoryOptions),
+    config.redisFailMode === 'open',
+    logger,
+  );
+  const ready = redis.connect(CONNECT_WAIT_MS).then((connected) => {
+    if (connected) return;
+    logger.warn(
+      config.redisFailMode === 'open'
+        ? 'Redis did not answer at start; client-key budgets are counted locally until it does'
+        : 'Redis did not answer at start; budgeted client keys are refused until it does',
+    );
+  });
+  return { store, snapshots: undefined, ready };
+}
