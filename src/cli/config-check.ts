@@ -58,6 +58,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
       model_usage_gap_percentage: config.modelUsageGapPercentage,
     },
     prices: Object.fromEntries([...config.prices].map(([model, price]) => [model, snakeKeys(price)])),
+    price_table: config.priceTable,
     timeouts: snakeKeys(config.timeouts),
     retry: snakeKeys(config.retry),
     body_limit_bytes: config.bodyLimitBytes,

@@ -69,9 +69,12 @@ export const fileConfigSchema = z.object({
         completion_1k: z.number().nonnegative(),
         cache_read_1k: z.number().nonnegative().optional(),
         cache_write_1k: z.number().nonnegative().optional(),
+        reasoning_1k: z.number().nonnegative().optional(),
       }),
     )
     .optional(),
+  /** Prices from the bundled table (@pydantic/genai-prices) for models without one; default true. */
+  price_table: z.boolean().optional(),
   model_list_url: z.url({ protocol: /^https?$/ }).optional(),
   model_list_auth_token: z.string().min(1).optional(),
   model_list_refresh_seconds: z.number().int().min(1).max(86_400).optional(),

@@ -117,6 +117,8 @@ function readPrices(file: FileConfig): Map<string, Price> {
     // Only the cache rates given: an absent one is priced at prompt_1k (see costOf).
     if (price.cache_read_1k !== undefined) entry.cacheRead1k = price.cache_read_1k;
     if (price.cache_write_1k !== undefined) entry.cacheWrite1k = price.cache_write_1k;
+    // Absent: reasoning tokens cost what the rest of the completion costs.
+    if (price.reasoning_1k !== undefined) entry.reasoning1k = price.reasoning_1k;
     prices.set(model, entry);
   }
   return prices;
@@ -279,6 +281,7 @@ function resolveConfig(options: LoadOptions, cwd: string, env: Env): Config {
     autoModels: file['auto-models'] ?? file.auto_models ?? [],
     modelUsageGapPercentage: file.model_usage_gap_percentage ?? 5,
     prices: readPrices(file),
+    priceTable: envBool(env, 'PRICE_TABLE') ?? file.price_table ?? true,
     limitState: readLimitState(env, file, cwd, resolve(cwd, logDir)),
     responseStore: readResponseStoreConfig(env, file, cwd),
     managedKeys: readManagedKeysConfig(env, file, cwd),

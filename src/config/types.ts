@@ -84,16 +84,28 @@ export interface LogDbConfig {
 }
 
 /**
- * Dollars per 1k tokens. The cache rates are optional: where one is not given, cached tokens are
- * priced at prompt1k (no discount is assumed).
+ * Dollars per 1k tokens of each kind. The optional rates fall back: cache reads and writes to
+ * prompt1k (no discount is assumed), reasoning to completion1k.
  */
-export interface Price {
+export interface PriceRates {
   prompt1k: number;
   completion1k: number;
   /** Prompt tokens read from the provider's prompt cache. */
   cacheRead1k?: number;
   /** Prompt tokens written to the provider's prompt cache. */
   cacheWrite1k?: number;
+  /** Completion tokens spent on reasoning (thinking), a part of the completion. */
+  reasoning1k?: number;
+}
+
+/** Rates that replace a price's base rates when the prompt has more than `above` tokens. */
+export interface PriceTier extends PriceRates {
+  above: number;
+}
+
+/** A model's price: base rates, and long-prompt tiers (ascending by `above`) where a model has them. */
+export interface Price extends PriceRates {
+  tiers?: PriceTier[];
 }
 
 /** Where key limits and usage live (SPEC §6). */
@@ -147,6 +159,8 @@ export interface Config {
   autoModels: string[];
   modelUsageGapPercentage: number;
   prices: Map<string, Price>;
+  /** PRICE_TABLE / price_table: models without a configured or catalog price priced from the bundled table. */
+  priceTable: boolean;
   limitState: LimitStateConfig;
   responseStore: ResponseStoreConfig;
   managedKeys: ManagedKeysConfig;

@@ -4,10 +4,8 @@
 // reads a batch as bytes in shared memory, with none of the per-object cost of cloning records.
 //
 // Layout, per record (integers little-endian):
-//   flags      u8: 1 price follows, 2 cost follows, 4 the response (a stream's copy) was truncated,
-//              8 the price has cache rates
-//   price      f64 prompt per 1k, f64 completion per 1k          (flag 1)
-//   cache      f64 cache read per 1k, f64 cache write per 1k, NaN for a rate not given   (flag 8)
+//   flags      u8: 1 price follows, 2 cost follows, 4 the response (a stream's copy) was truncated
+//   price      every rate and tier, as usage/price-codec.ts writes it   (flag 1)
 //   cost       f64                                                (flag 2)
 //   head       the record's fields up to `attempts` as values, strings that repeat the batch's
 //              previous record written as one byte (record-head.ts)
@@ -15,6 +13,7 @@
 //   request    u8 kind (0 none, 1 JSON text, 2 text that was not JSON) + u32 length + bytes
 //   response   u8 kind (0 none, 1 JSON answer, 2 SSE stream) + u32 length + bytes
 import type { Price } from '../config/types.js';
+import { readPrice, writePrice } from '../usage/price-codec.js';
 import { ByteBuffer } from './byte-buffer.js';
 import { HeadPacker, HeadReader } from './record-head.js';
 import type { PendingRecord } from './request-record.js';
@@ -28,7 +27,6 @@ export const RESPONSE_STREAM = 2;
 const HAS_PRICE = 1;
 const HAS_COST = 2;
 const TRUNCATED = 4;
-const HAS_CACHE_RATES = 8;
 
 export class RecordBatch {
   /** Shared memory: the writer thread reads the batch in place (see byte-buffer.ts). */
@@ -70,22 +68,12 @@ export class RecordBatch {
     const out = this.out;
     const price: Price | undefined = pending.price;
     const cost = pending.cost;
-    const cacheRates =
-      price !== undefined && (price.cacheRead1k !== undefined || price.cacheWrite1k !== undefined);
     out.byte(
       (price === undefined ? 0 : HAS_PRICE) |
         (cost === undefined ? 0 : HAS_COST) |
-        (pending.responseTruncated === true ? TRUNCATED : 0) |
-        (cacheRates ? HAS_CACHE_RATES : 0),
+        (pending.responseTruncated === true ? TRUNCATED : 0),
     );
-    if (price !== undefined) {
-      out.f64(price.prompt1k);
-      out.f64(price.completion1k);
-      if (cacheRates) {
-        out.f64(price.cacheRead1k ?? Number.NaN);
-        out.f64(price.cacheWrite1k ?? Number.NaN);
-      }
-    }
+    if (price !== undefined) writePrice(out, price);
     if (cost !== undefined) out.f64(cost);
     this.heads.pack(out, base);
     out.sizedText(pending.error === null || pending.error === undefined ? '' : JSON.stringify(pending.error));
@@ -147,15 +135,9 @@ export function* unpackRecords(bytes: Uint8Array, count: number): Generator<Pack
     let price: Price | undefined;
     let cost: number | undefined;
     if ((flags & HAS_PRICE) !== 0) {
-      price = { prompt1k: buf.readDoubleLE(at), completion1k: buf.readDoubleLE(at + 8) };
-      at += 16;
-      if ((flags & HAS_CACHE_RATES) !== 0) {
-        const read = buf.readDoubleLE(at);
-        const write = buf.readDoubleLE(at + 8);
-        if (!Number.isNaN(read)) price.cacheRead1k = read;
-        if (!Number.isNaN(write)) price.cacheWrite1k = write;
-        at += 16;
-      }
+      const read = readPrice(buf, at);
+      price = read.price;
+      at = read.end;
     }
     if ((flags & HAS_COST) !== 0) {
       cost = buf.readDoubleLE(at);

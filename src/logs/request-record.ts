@@ -3,7 +3,7 @@
 import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
 import type { Lease } from '../keys/limit-store.js';
-import { costOf, readUsage, type TokenUsage } from '../usage/pricing.js';
+import { costOf, readUsage, type TokenUsage } from '../usage/cost.js';
 import type { ByteBuffer } from './byte-buffer.js';
 import {
   type PackedRecord,

@@ -20,7 +20,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestRecord } from '../logs/request-record.js';
-import { readUsage } from '../usage/pricing.js';
+import { readUsage } from '../usage/cost.js';
 
 export type Db = Database.Database;
 

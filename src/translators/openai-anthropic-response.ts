@@ -28,7 +28,8 @@ export function finishReasonOf(stopReason: unknown): string {
 }
 
 /**
- * Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all.
+ * Anthropic's input_tokens excludes cached tokens; OpenAI's prompt_tokens counts them all: reads
+ * become prompt_tokens_details.cached_tokens and writes cache_write_tokens.
  * output_tokens includes thinking. The thinking share comes as
  * `output_tokens_details.thinking_tokens` (current models; in a stream on the last
  * message_delta) and becomes reasoning_tokens. Where the wire has no such count it is left out,
@@ -38,8 +39,11 @@ export function finishReasonOf(stopReason: unknown): string {
 export function usageOf(usage: unknown): OpenAIUsage {
   const u = isRecord(usage) ? usage : {};
   const cached = tokenCount(u.cache_read_input_tokens);
-  const prompt = tokenCount(u.input_tokens) + tokenCount(u.cache_creation_input_tokens) + cached;
+  const written = tokenCount(u.cache_creation_input_tokens);
+  const prompt = tokenCount(u.input_tokens) + written + cached;
   const out = openAIUsage(prompt, tokenCount(u.output_tokens), cached);
+  // Cache writes cost more than input (1.25×): they keep their own count, as OpenRouter reports it.
+  if (written > 0) out.prompt_tokens_details = { cached_tokens: cached, cache_write_tokens: written };
   const details = isRecord(u.output_tokens_details) ? u.output_tokens_details : {};
   if (typeof details.thinking_tokens === 'number' && Number.isFinite(details.thinking_tokens))
     out.completion_tokens_details = { reasoning_tokens: details.thinking_tokens };

@@ -27,17 +27,20 @@ export function cohereFinishReason(reason: unknown): string {
 }
 
 /**
- * `tokens` counts what the model read and wrote; `billed_units` is the billed subset (much smaller
- * for input), used only when `tokens` is missing.
+ * `billed_units` is what Cohere charges for, and so what usage (and the gateway's cost) counts;
+ * `tokens` (what the model read and wrote, the prompt template included: much more input) only
+ * for a count the billed units lack. `cached_tokens` counts within `tokens`: billed input is all
+ * charged as input, so a cache count goes with `tokens` only.
  */
 export function cohereUsage(usage: unknown): OpenAIUsage {
   const u = isRecord(usage) ? usage : {};
-  const tokens = isRecord(u.tokens) ? u.tokens : isRecord(u.billed_units) ? u.billed_units : {};
-  return openAIUsage(
-    tokenCount(tokens.input_tokens),
-    tokenCount(tokens.output_tokens),
-    tokenCount(u.cached_tokens),
-  );
+  const billed = isRecord(u.billed_units) ? u.billed_units : {};
+  const tokens = isRecord(u.tokens) ? u.tokens : {};
+  const billedInput = billed.input_tokens !== undefined;
+  const prompt = tokenCount(billedInput ? billed.input_tokens : tokens.input_tokens);
+  const completion = tokenCount(billed.output_tokens ?? tokens.output_tokens);
+  const cached = billedInput ? 0 : Math.min(tokenCount(u.cached_tokens), prompt);
+  return openAIUsage(prompt, completion, cached);
 }
 
 function textOf(content: unknown): string {

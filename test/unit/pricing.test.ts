@@ -166,9 +166,9 @@ describe('costOf', () => {
     expect(costOf({ prompt1k: 0.0025, completion1k: 0.01 }, usage)).toBe(0.006);
   });
 
-  it('never prices a negative uncached part', () => {
+  it('never prices a negative uncached part, nor more cached tokens than the prompt had', () => {
     const odd = { promptTokens: 10, completionTokens: 0, totalTokens: 10, cachedReadTokens: 50 };
-    expect(costOf({ prompt1k: 1, completion1k: 1, cacheRead1k: 0.1 }, odd)).toBe(0.005);
+    expect(costOf({ prompt1k: 1, completion1k: 1, cacheRead1k: 0.1 }, odd)).toBe(0.001);
   });
 });
 
