@@ -12,6 +12,8 @@
 //                 --json       BENCH_JSON         also write raw runs + rows to a file
 //                 --skip-gateway                  bench only direct and the baselines
 //                 BENCH_GATEWAY_CMD               run this (shell, in bench/) as the gateway
+//                 BENCH_ROOT                      run the gateway of this checkout (its bin/ and
+//                                                 dist/; default: the one bench/ is in)
 //                 BENCH_KEEP=1                    keep the temp dir (gateway logs)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +26,7 @@ import { aggregate, compare, fmt, printTable } from './report.mjs';
 import { defineTargets } from './targets.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const rootDir = path.resolve(benchDir, '..');
+const rootDir = path.resolve(process.env.BENCH_ROOT || path.join(benchDir, '..'));
 const MODES = ['non-stream', 'stream'];
 
 const env = process.env;
