@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerCallCommand } from './call.js';
 import { registerConfigCommand } from './config-check.js';
 import { registerGenerateKeyCommand } from './generate-key.js';
+import { registerKeysCommand } from './keys.js';
 import { registerLogsCommand } from './logs.js';
 import { registerBundleCommands } from './logs-bundle.js';
 import { registerModelsCommand } from './models.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServeCommand(program);
   registerGenerateKeyCommand(program);
+  registerKeysCommand(program);
   registerCallCommand(program);
   registerModelsCommand(program);
   registerConfigCommand(program);
