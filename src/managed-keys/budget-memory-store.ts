@@ -276,12 +276,15 @@ export class MemoryBudgetStore implements BudgetStore {
 
   view(keyId: string, policy: KeyPolicy, now: number): KeyUsageView {
     const counters = this.countersOf(keyId, now);
-    this.expire(counters, now);
     const w = this.window(counters, Math.floor(now / 1000));
     const inFlight = { requests: 0, tokens: 0, cost: 0 };
     let inFlightDay = 0;
     let inFlightMonth = 0;
+    // Reads change nothing: reservations past their TTL are left out here, forgotten at the next
+    // reservation (as in Redis, so both stores forget at the same moment).
+    const before = now - this.reservationTtlMs;
     for (const reservation of counters.open.values()) {
+      if (reservation.at < before) continue;
       const cost = toNanos(reservation.cost);
       inFlight.requests += 1;
       inFlight.tokens += reservation.tokens;
