@@ -26,6 +26,7 @@ import {
   remainingOf,
   toNanos,
   toUsd,
+  wholeTokens,
 } from './budget-store.js';
 import type { KeyPolicy } from './types.js';
 
@@ -150,7 +151,7 @@ export class MemoryBudgetStore implements BudgetStore {
   reserve(input: ReserveInput): ReserveResult {
     const { now } = input;
     const limits = limitsOf(input.policy);
-    const tokens = Math.max(0, Math.round(input.tokens));
+    const tokens = wholeTokens(input.tokens);
     const cost = toNanos(input.cost);
     const counters = this.countersOf(input.keyId, now);
     this.expire(counters, now);
@@ -241,7 +242,7 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   settle(reservation: Reservation, actual: Actual): void {
-    this.finish(reservation, Math.max(0, Math.round(actual.tokens)), toNanos(actual.cost));
+    this.finish(reservation, wholeTokens(actual.tokens), toNanos(actual.cost));
   }
 
   release(reservation: Reservation): void {

@@ -26,6 +26,7 @@ import {
   remainingOf,
   toNanos,
   toUsd,
+  wholeTokens,
 } from './budget-store.js';
 import { FINISH_SCRIPT, RESERVE_SCRIPT } from './redis-budget-scripts.js';
 import type { KeyPolicy } from './types.js';
@@ -108,7 +109,7 @@ export class RedisBudgetStore implements BudgetStore {
     const reservation: Reservation = {
       id: newReservationId(),
       keyId: input.keyId,
-      tokens: Math.max(0, Math.round(input.tokens)),
+      tokens: wholeTokens(input.tokens),
       cost: input.cost,
       at: now,
       day,
@@ -147,7 +148,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   async settle(reservation: Reservation, actual: Actual): Promise<void> {
-    const tokens = Math.max(0, Math.round(actual.tokens));
+    const tokens = wholeTokens(actual.tokens);
     await this.finish(
       reservation,
       tokens - reservation.tokens,

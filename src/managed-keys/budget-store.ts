@@ -116,8 +116,19 @@ export const RESERVATION_TTL_MS = 3_600_000;
 
 export const NANOS_PER_USD = 1_000_000_000;
 
+/** A whole number from 0 up to where doubles (Lua's numbers) and HINCRBY are exact; NaN is 0. */
+function whole(value: number): number {
+  if (Number.isNaN(value)) return 0;
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.round(value)));
+}
+
+/** Whole nano-dollars (exact up to about $9M). */
 export function toNanos(usd: number): number {
-  return Math.max(0, Math.round(usd * NANOS_PER_USD));
+  return whole(usd * NANOS_PER_USD);
+}
+
+export function wholeTokens(tokens: number): number {
+  return whole(tokens);
 }
 
 export function toUsd(nanos: number): number {

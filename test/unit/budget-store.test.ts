@@ -312,6 +312,21 @@ for (const maker of makers) {
       expect((await s.reserve(T0 + 10_004, 0, 0.500_000_001)).ok).toBe(false);
     });
 
+    it('absurd estimates are counted, capped, never an error: a budget refuses them', async () => {
+      const s = await setup(maker, { budgetTotal: 1_000_000 });
+      expect(await s.reserve(T0, Number.POSITIVE_INFINITY, 1e12)).toMatchObject({
+        ok: false,
+        budget: 'total',
+      });
+      const free = await setup(maker, { tpd: 1e18 });
+      const r = await free.reserve(T0, 1e17, Number.POSITIVE_INFINITY);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      // A settlement without a usable cost counts nothing for it.
+      await free.store.settle(r.reservation, { tokens: 10, cost: Number.NaN });
+      expect(await free.view(T0 + 1)).toMatchObject({ tokensDay: 10, spentTotal: 0 });
+    });
+
     it('keys are counted apart; a key without a policy is never refused', async () => {
       const s = await setup(maker, { rpm: 1 });
       await s.admitted(T0);
