@@ -50,6 +50,18 @@ export const ERROR_CATALOGUE = {
     type: 'invalid_request_error',
     description: 'The request body is not application/json.',
   },
+  model_not_allowed: {
+    status: 403,
+    type: 'invalid_request_error',
+    description:
+      'A managed key asked for a model outside its allowed models (or, with a budget, a model that has no known price).',
+  },
+  budget_exceeded: {
+    status: 429,
+    type: 'insufficient_quota',
+    description:
+      "A managed key's daily, monthly or lifetime budget is spent; the message says which and when it resets.",
+  },
   rate_limit_exceeded: {
     status: 429,
     type: 'rate_limit_error',

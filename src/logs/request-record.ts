@@ -3,6 +3,7 @@
 import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
 import type { Lease } from '../keys/limit-store.js';
+import type { Reservation } from '../managed-keys/budget-store.js';
 import { costOf, readUsage, type TokenUsage } from '../usage/cost.js';
 import type { ByteBuffer } from './byte-buffer.js';
 import {
@@ -64,6 +65,8 @@ export interface PendingRecord {
   error: unknown;
   /** The provider key's reservation, settled with the usage the writer finds. */
   lease?: Lease | undefined;
+  /** A managed client key's reservation, settled or released the same way. */
+  clientReservation?: Reservation | undefined;
   price?: Price | undefined;
   /** Already worked out on the request path (non-stream answers with a price send x-ai-proxy-cost). */
   cost?: number | undefined;
@@ -72,6 +75,7 @@ export interface PendingRecord {
 /** What accounting needs of a record once its usage is known (the rest is gone by then). */
 export interface AccountingMeta {
   lease: Lease | undefined;
+  clientReservation: Reservation | undefined;
   clientKeyHash: string | null;
   provider: string | null;
   status: number;
@@ -85,6 +89,7 @@ export function accountingMeta(pending: PendingRecord): AccountingMeta {
   const { base } = pending;
   return {
     lease: pending.lease,
+    clientReservation: pending.clientReservation,
     clientKeyHash: base.client_key_hash,
     provider: base.provider,
     status: base.status,

@@ -12,6 +12,7 @@ import Fastify, {
 import { errorBody, GatewayError } from '../errors.js';
 import { canonicalTarget, isApiPath } from './canonical-path.js';
 import { presentedKey } from './client-auth.js';
+import { identifyClient, keysRequired } from './client-identity.js';
 import { anthropicMessages } from './dialects/anthropic-messages.js';
 import { openAIChat } from './dialects/openai-chat.js';
 import { openAIResponses } from './dialects/openai-responses.js';
@@ -158,18 +159,15 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     }
     if (!isApiRoute(request)) return done();
     const auth = runtime.state.auth;
-    if (auth.open) return done();
-    const key = presentedKey(request.headers);
-    const hash = key === undefined ? undefined : auth.verify(key);
-    if (hash === undefined) {
-      const message =
-        key === undefined
-          ? 'No API key provided: send Authorization: Bearer YOUR_KEY or x-api-key: YOUR_KEY.'
-          : 'Incorrect API key provided.';
-      sendError(request, reply, new GatewayError('invalid_api_key', message));
+    if (!keysRequired(auth, runtime.managedKeyCount)) return done();
+    const identity = identifyClient(auth, runtime.managedKeys, presentedKey(request.headers), Date.now());
+    if (identity instanceof GatewayError) {
+      sendError(request, reply, identity);
       return;
     }
-    contextFor(request).clientKeyHash = hash;
+    const ctx = contextFor(request);
+    ctx.clientKeyHash = identity.shortHash;
+    ctx.managedKey = identity.key;
     done();
   });
 

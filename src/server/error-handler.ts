@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import { errorDialectOf } from './dialects/error-dialect.js';
 import { responseRequestId } from './exchange-context.js';
+import { budgetRemainingHeader } from './key-admission.js';
 import { contextFor } from './request-context.js';
 import { type ValidationIssue, validationError } from './validation-error.js';
 
@@ -48,6 +49,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   ctx.errorBody = logged;
   const headers: Record<string, string> = { ...error.headers, 'x-request-id': requestId };
   if (dialect.requestIdHeader !== undefined) headers[dialect.requestIdHeader] = requestId;
+  const remaining = budgetRemainingHeader(ctx.budgetRemaining);
+  if (remaining !== undefined) headers['x-ai-proxy-budget-remaining'] = remaining;
   return reply.code(error.status).headers(headers).type('application/json').send(text);
 }
 

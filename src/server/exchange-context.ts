@@ -4,6 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Price } from '../config/types.js';
 import type { AttemptRecord } from '../gateway/attempt-loop.js';
 import type { Lease } from '../keys/limit-store.js';
+import type { BudgetRemaining, Reservation } from '../managed-keys/budget-store.js';
+import type { ManagedKey } from '../managed-keys/types.js';
 
 export interface ExchangeInfo {
   modelRequested: string | null;
@@ -23,6 +25,8 @@ export interface ExchangeInfo {
   error: unknown;
   /** The provider key's reservation, settled when the log record learns the usage. */
   lease: Lease | undefined;
+  /** A managed client key's reservation, settled (or released) the same way. */
+  clientReservation: Reservation | undefined;
   price: Price | undefined;
   /** Worked out on the request path for non-stream answers (x-ai-proxy-cost). */
   cost: number | undefined;
@@ -40,6 +44,10 @@ export interface ExchangeContext {
   clientRequestId: string | undefined;
   clientIp: string;
   clientKeyHash: string | null;
+  /** The managed key that authenticated the request (issue 15), with its policy. */
+  managedKey: ManagedKey | undefined;
+  /** Dollars left in the managed key's budgets after this request's reservation. */
+  budgetRemaining: BudgetRemaining | undefined;
   /** The body as sent, when it parsed as JSON. */
   rawBody: string | undefined;
   /** A body that did not parse as JSON (or was blank), kept so the log can show what was sent. */
@@ -67,6 +75,8 @@ export function createContext(
     clientRequestId: clientRequestId(headers),
     clientIp,
     clientKeyHash: null,
+    managedKey: undefined,
+    budgetRemaining: undefined,
     rawBody: undefined,
     unparsedBody: undefined,
     exchange: undefined,
@@ -91,6 +101,7 @@ export function newExchangeInfo(modelRequested: string | null, stream: boolean):
     streamResult: undefined,
     error: null,
     lease: undefined,
+    clientReservation: undefined,
     price: undefined,
     cost: undefined,
   };

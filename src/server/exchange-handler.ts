@@ -7,9 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { type CommittedResponse, type ExchangeTrace, runAttempts } from '../gateway/attempt-loop.js';
 import { ExchangeSignal } from '../gateway/exchange-signal.js';
+import type { KeyStore } from '../managed-keys/key-store.js';
 import type { Target } from '../routing/router.js';
 import type { ChatRequestBody } from '../translators/types.js';
 import { type ClientAuth, presentedKey } from './client-auth.js';
+import { type ClientIdentity, checkManagedKey, identifyClient, keysRequired } from './client-identity.js';
 import type { Dialect } from './dialects/dialect.js';
 import {
   createContext,
@@ -20,6 +22,7 @@ import {
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
 import { checkJsonDepth } from './json-depth.js';
+import { admitManagedKey, budgetRemainingHeader } from './key-admission.js';
 import { nextRequestId } from './request-id.js';
 import type { RequestValidator } from './request-validator.js';
 import { relayStream } from './routes/relay-stream.js';
@@ -72,25 +75,35 @@ const AUTH_CACHE = Symbol('ai-proxy.auth');
 
 interface AuthMemo {
   auth: ClientAuth;
+  keys: KeyStore;
   credential: string;
-  hash: string;
+  identity: ClientIdentity;
 }
 
 /**
- * Verifies the client key once per connection: a keep-alive client sends the same header on
- * every request, and hashing it each time was a visible share of the hot path. The memo lives on
- * the socket, so it only ever holds what this same client sent; a reload (new ClientAuth) or a
- * different header verifies afresh.
+ * Identifies the client once per connection: a keep-alive client sends the same header on every
+ * request, and hashing it each time was a visible share of the hot path. The memo lives on the
+ * socket, so it only ever holds what this same client sent; a reload (new ClientAuth) or a
+ * different header identifies afresh, and a managed key is looked up again (a map lookup) on every
+ * request, so a revocation or an expiry takes effect at once.
  */
-function verifiedKeyHash(req: IncomingMessage, auth: ClientAuth): string | undefined {
+function identify(req: IncomingMessage, auth: ClientAuth, keys: KeyStore): ClientIdentity | GatewayError {
   const credential = req.headers.authorization ?? req.headers['x-api-key'];
   const socket = req.socket as typeof req.socket & { [AUTH_CACHE]?: AuthMemo };
   const memo = socket[AUTH_CACHE];
-  if (memo !== undefined && memo.auth === auth && memo.credential === credential) return memo.hash;
-  const key = presentedKey(req.headers);
-  const hash = key === undefined ? undefined : auth.verify(key);
-  if (hash !== undefined && typeof credential === 'string') socket[AUTH_CACHE] = { auth, credential, hash };
-  return hash;
+  const now = Date.now();
+  if (memo !== undefined && memo.auth === auth && memo.keys === keys && memo.credential === credential) {
+    const known = memo.identity.key;
+    if (known === undefined) return memo.identity;
+    const current = keys.findByHash(known.hash);
+    return current === undefined
+      ? new GatewayError('invalid_api_key', 'Incorrect API key provided.')
+      : checkManagedKey(current, now);
+  }
+  const identity = identifyClient(auth, keys, presentedKey(req.headers), now);
+  if (!(identity instanceof GatewayError) && typeof credential === 'string')
+    socket[AUTH_CACHE] = { auth, keys, credential, identity };
+  return identity;
 }
 
 export class ExchangeHandler {
@@ -155,17 +168,11 @@ export class ExchangeHandler {
         'The gateway is shutting down; retry on another instance or in a moment.',
       );
     }
-    if (!state.auth.open) {
-      const hash = verifiedKeyHash(req, state.auth);
-      if (hash === undefined) {
-        return new GatewayError(
-          'invalid_api_key',
-          presentedKey(req.headers) === undefined
-            ? 'No API key provided: send Authorization: Bearer YOUR_KEY or x-api-key: YOUR_KEY.'
-            : 'Incorrect API key provided.',
-        );
-      }
-      ctx.clientKeyHash = hash;
+    if (keysRequired(state.auth, this.runtime.managedKeyCount)) {
+      const identity = identify(req, state.auth, this.runtime.managedKeys);
+      if (identity instanceof GatewayError) return identity;
+      ctx.clientKeyHash = identity.shortHash;
+      ctx.managedKey = identity.key;
     }
     const contentType = req.headers['content-type'];
     if (!isJsonContentType(contentType)) {
@@ -209,6 +216,7 @@ export class ExchangeHandler {
       const sent = prepared?.body ?? body;
       let targets = router.resolveRequest(sent.model, sent.models);
       if (prepared?.pin !== undefined) targets = pinnedTargets(targets, prepared.pin.provider);
+      if (ctx.managedKey !== undefined) targets = await this.admitKey(ctx, exchange, sent, text, targets);
       recordTargets(exchange, targets);
       const committed = await runAttempts(
         { config, pools: this.runtime.pools, keys: this.runtime.keys },
@@ -230,6 +238,8 @@ export class ExchangeHandler {
       const headers = gatewayHeaders(ctx, committed, recordTiming(ctx, exchange, trace));
       const idHeader = this.dialect.requestIdHeader;
       if (idHeader !== undefined) headers[idHeader] = responseRequestId(ctx);
+      const remaining = budgetRemainingHeader(ctx.budgetRemaining);
+      if (remaining !== undefined) headers['x-ai-proxy-budget-remaining'] = remaining;
       if (stream) {
         const status = await relayStream(res, committed, headers, signal, exchange, {
           logLimitBytes: config.log.streamLimitBytes,
@@ -259,6 +269,22 @@ export class ExchangeHandler {
       res.off('close', onClose);
       this.runtime.leave(signal);
     }
+  }
+
+  /** A managed key's allowed models, limits and budgets: the targets it may use, its reservation kept. */
+  private async admitKey(
+    ctx: ExchangeContext,
+    exchange: ExchangeInfo,
+    body: ChatRequestBody,
+    text: string,
+    targets: Target[],
+  ): Promise<Target[]> {
+    const key = ctx.managedKey;
+    if (key === undefined) return targets;
+    const admission = await admitManagedKey(this.runtime, key, body, text, targets);
+    exchange.clientReservation = admission.reservation;
+    ctx.budgetRemaining = admission.remaining;
+    return admission.targets;
   }
 
   private parse(ctx: ExchangeContext, text: string): ChatRequestBody {
@@ -343,6 +369,8 @@ export class ExchangeHandler {
       };
       const idHeader = this.dialect.requestIdHeader;
       if (idHeader !== undefined) headers[idHeader] = requestId;
+      const remaining = budgetRemainingHeader(ctx.budgetRemaining);
+      if (remaining !== undefined) headers['x-ai-proxy-budget-remaining'] = remaining;
       res.writeHead(gatewayError.status, headers);
       res.end(text);
     }

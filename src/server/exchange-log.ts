@@ -60,6 +60,7 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
   };
   if (exchange !== undefined) {
     pending.lease = exchange.lease;
+    pending.clientReservation = exchange.clientReservation;
     pending.cost = exchange.cost;
     pending.price =
       exchange.price ??

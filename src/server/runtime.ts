@@ -13,6 +13,9 @@ import { setLoggerLevel } from '../logs/process-logger.js';
 import { RequestLog } from '../logs/request-log.js';
 import { loadServerIdentity, type ServerIdentity } from '../logs/server-identity.js';
 import { BackgroundIngest } from '../logstore/background-ingest.js';
+import { type BudgetState, createBudgetState } from '../managed-keys/budget-store-factory.js';
+import type { KeyStore } from '../managed-keys/key-store.js';
+import { createKeyStore } from '../managed-keys/key-store-factory.js';
 import type { ResponseStore } from '../responses/response-store.js';
 import { createResponseStore } from '../responses/response-store-factory.js';
 import { responseTtlMs } from '../responses/settings.js';
@@ -47,6 +50,12 @@ export class Runtime {
   readonly providerModels: ProviderModels;
   /** Stored Responses API responses (SQLite, or Redis with REDIS_URL); opened on first use. */
   readonly responses: ResponseStore;
+  /** Managed client keys (SQLite, or Redis with REDIS_URL); other processes' changes seen within a second. */
+  readonly managedKeys: KeyStore;
+  /** How many managed keys exist (revoked included): one is enough for the gateway to need keys. */
+  managedKeyCount = 0;
+  /** Managed keys' limits and budgets (memory with a snapshot, or Redis). */
+  readonly budgets: BudgetState;
   /** The exchanges in flight, each by its signal: a stop past its grace period cuts them. */
   private readonly inFlight = new Set<ExchangeSignal>();
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
@@ -68,11 +77,23 @@ export class Runtime {
     this.providerModels.configure(config.providers.values(), modelListSettings(config));
     this.identity = loadServerIdentity(config.log.dir, config.serverId);
     this.responses = createResponseStore(config, logger);
+    this.managedKeys = createKeyStore(config, logger);
+    this.budgets = createBudgetState(config.limitState, logger);
+    const count = () => {
+      this.managedKeys.list().then(
+        (keys) => {
+          this.managedKeyCount = keys.length;
+        },
+        (error: unknown) => this.logger.warn({ err: error }, 'managed keys could not be listed'),
+      );
+    };
+    this.managedKeys.onChange(count);
+    count();
     this.requestLog = new RequestLog({
       dir: config.log.dir,
       bodies: config.log.bodies,
       onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
-      account: accountingFor(this.keys),
+      account: accountingFor(this.keys, this.budgets.store),
     });
     // Under `serve --workers`, the cluster's primary runs the ingest (src/cli/serve.ts).
     if (config.logdb.enabled && !cluster.isWorker) {
@@ -160,6 +181,10 @@ export class Runtime {
     // After the log's flush: the last records settled their reservations.
     this.limitState.snapshots?.close();
     await this.keys.close();
+    // After the log's flush: the last records settled their client-key reservations.
+    this.budgets.snapshots?.close();
+    await this.budgets.store.close();
+    await this.managedKeys.close();
     await this.responses.close();
     await this.pools.close();
   }

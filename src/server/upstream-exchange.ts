@@ -23,6 +23,7 @@ import {
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
 import { setHeaderValue } from './header-value.js';
+import { admitManagedKey, budgetRemainingHeader } from './key-admission.js';
 import { contextFor } from './request-context.js';
 import { CLIENT_CLOSED } from './routes/relay-stream.js';
 import type { Runtime } from './runtime.js';
@@ -175,14 +176,21 @@ export async function serveUpstream(
   const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
   runtime.enter(signal);
   try {
-    const targets = route.targets(router);
+    let targets = route.targets(router);
+    const rawBody = ctx.rawBody ?? JSON.stringify(route.body);
+    if (ctx.managedKey !== undefined) {
+      const admission = await admitManagedKey(runtime, ctx.managedKey, route.body, rawBody, targets);
+      targets = admission.targets;
+      exchange.clientReservation = admission.reservation;
+      ctx.budgetRemaining = admission.remaining;
+    }
     recordTargets(exchange, targets);
     const committed = await runAttempts(
       { config, pools: runtime.pools, keys: runtime.keys },
       targets,
       {
         body: route.body,
-        rawBody: ctx.rawBody ?? JSON.stringify(route.body),
+        rawBody,
         stream: false,
         signal,
         translatorFor: route.translatorFor,
@@ -196,6 +204,8 @@ export async function serveUpstream(
     const bytes = await route.answer(committed, signal, trace);
     exchange.responseBytes = bytes;
     const headers = gatewayHeaders(ctx, committed, recordTiming(ctx, exchange, trace));
+    const remaining = budgetRemainingHeader(ctx.budgetRemaining);
+    if (remaining !== undefined) headers['x-ai-proxy-budget-remaining'] = remaining;
     priceAnswer(runtime, exchange, headers, () => usageOfBytes(bytes));
     await reply.code(committed.status).headers(headers).type('application/json').send(bytes);
   } catch (error) {

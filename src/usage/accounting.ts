@@ -1,11 +1,14 @@
 // Turns a finished exchange's usage into limit corrections and totals: the provider key's
 // reservation is settled with the tokens really used (the estimate stands when the answer carried
-// no usage) and the client's day totals grow. The log writer found the usage and the cost.
+// no usage) and the client's day totals grow; a managed client key's reservation is settled with
+// the real tokens and cost, or released when the call failed or its usage never came. The log
+// writer found the usage and the cost.
 import type { KeyPools } from '../keys/key-pool.js';
 import { dayOf } from '../keys/limit-store.js';
 import type { Accounting } from '../logs/request-record.js';
+import type { BudgetStore } from '../managed-keys/budget-store.js';
 
-export function accountingFor(keys: KeyPools): Accounting {
+export function accountingFor(keys: KeyPools, budgets?: BudgetStore): Accounting {
   return (meta, tokens, cost) => {
     const lease = meta.lease;
     const settlement = {
@@ -20,5 +23,13 @@ export function accountingFor(keys: KeyPools): Accounting {
       // A keyless provider (Ollama, a catalog without a token): the client's totals still count.
       keys.store.countClient(dayOf(Date.parse(meta.time)), settlement);
     }
+    const reservation = meta.clientReservation;
+    if (reservation === undefined || budgets === undefined) return;
+    const settled =
+      meta.status < 400 && tokens !== undefined
+        ? budgets.settle(reservation, { tokens: tokens.totalTokens, cost: cost ?? reservation.cost })
+        : budgets.release(reservation);
+    // A shared store that fails here keeps the reservation (counted at its estimate), never more.
+    if (settled instanceof Promise) settled.catch(() => {});
   };
 }

@@ -12,6 +12,8 @@ const OPENAI_TYPES = new Set([
   'rate_limit_error',
   'api_error',
   'timeout_error',
+  // OpenAI's own type for a spent quota (its 429 "You exceeded your current quota"): budget_exceeded.
+  'insufficient_quota',
 ]);
 
 describe('the error catalogue', () => {

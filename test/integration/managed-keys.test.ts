@@ -1,0 +1,194 @@
+// Managed client keys against the real gateway with the official openai SDK: allowed models, each
+// rate limit and budget hit exactly at its boundary with its error and headers, expiry and
+// revocation, a streamed answer settling its real cost, a failed call releasing its reservation,
+// and keys from API_KEYS staying unlimited.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyPolicy } from '../../src/managed-keys/types.js';
+import { ProviderEmulator } from '../support/emulator.js';
+import { CLIENT_KEY, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+// $1 per 1k prompt tokens and $2 per 1k completion tokens: costs are easy to work out by hand.
+const CONFIG = `model_mappings:
+  cheap: "openai:gpt-4o-mini"
+prices:
+  gpt-4o-mini: { prompt_1k: 1, completion_1k: 2 }
+`;
+
+describe('managed client keys', () => {
+  let upstream: ProviderEmulator;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await ProviderEmulator.start();
+    gw = await startTestGateway({
+      env: { OPENAI_API_KEY: 'sk-upstream-managed-0001', OPENAI_BASE_URL: `${upstream.url}/v1` },
+      files: { 'config.yml': CONFIG },
+    });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await upstream?.close();
+  });
+  beforeEach(() => upstream.reset());
+
+  async function newKey(
+    policy: KeyPolicy,
+    expiresAt: number | null = null,
+  ): Promise<{ key: string; id: string }> {
+    const created = await gw.gateway.runtime.managedKeys.create({ name: 'test', policy, expiresAt });
+    return { key: created.key, id: created.record.id };
+  }
+
+  /** One chat call's status, headers and error body, without the SDK's retries. */
+  async function call(key: string, body: Record<string, unknown> = {}) {
+    const res = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 10,
+        ...body,
+      }),
+    });
+    const json = (await res.json()) as { error?: { code: string; message: string; type: string } };
+    return { status: res.status, headers: res.headers, error: json.error };
+  }
+
+  it('works like any key, and keys from API_KEYS stay unlimited', async () => {
+    const { key } = await newKey({});
+    upstream.enqueue({ kind: 'chat', content: 'Hello, managed.' });
+    const answer = await gw.client(key).chat.completions.create({
+      model: 'cheap',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    expect(answer.choices[0]?.message.content).toBe('Hello, managed.');
+    for (let i = 0; i < 3; i++) upstream.enqueue({ kind: 'chat', content: 'ok' });
+    for (let i = 0; i < 3; i++) expect((await call(CLIENT_KEY)).status).toBe(200);
+  });
+
+  it('refuses a model outside the allow-list with a 403 naming it; globs match the name sent or provider:model', async () => {
+    const { key } = await newKey({ models: ['cheap', 'openai:gpt-4.1-*'] });
+    upstream.enqueue({ kind: 'chat', content: 'ok' }, { kind: 'chat', content: 'ok' });
+    expect((await call(key, { model: 'cheap' })).status).toBe(200);
+    expect((await call(key, { model: 'gpt-4.1-nano' })).status).toBe(200);
+    const refused = await call(key, { model: 'gpt-4o' });
+    expect(refused.status).toBe(403);
+    expect(refused.error).toMatchObject({ code: 'model_not_allowed' });
+    expect(refused.error?.message).toContain("'gpt-4o'");
+    expect(upstream.requests).toHaveLength(2);
+  });
+
+  it('holds rpm exactly at its boundary: the third request of a 2-rpm key is a 429 with Retry-After', async () => {
+    const { key } = await newKey({ rpm: 2 });
+    upstream.enqueue({ kind: 'chat', content: 'ok' }, { kind: 'chat', content: 'ok' });
+    expect((await call(key)).status).toBe(200);
+    expect((await call(key)).status).toBe(200);
+    const third = await call(key);
+    expect(third.status).toBe(429);
+    expect(third.error).toMatchObject({ code: 'rate_limit_exceeded' });
+    expect(third.error?.message).toContain('2 requests per minute');
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(upstream.requests).toHaveLength(2);
+  });
+
+  it('holds a daily budget exactly: a request that would pass it is a 429 budget_exceeded naming it and its reset', async () => {
+    // Each call: "Hi" body ≈ 30 prompt tokens estimated + 10 output → about $0.05 reserved, settled at
+    // the real usage: 100 prompt + 20 completion tokens = $0.10 + $0.04 = $0.14.
+    const { key } = await newKey({ budgetDay: 0.3 });
+    const usage = { prompt_tokens: 100, completion_tokens: 20 };
+    upstream.enqueue({ kind: 'chat', content: 'ok', usage }, { kind: 'chat', content: 'ok', usage });
+    const first = await call(key);
+    expect(first.status).toBe(200);
+    expect(Number(first.headers.get('x-ai-proxy-budget-remaining'))).toBeGreaterThan(0);
+    await gw.requestLog(); // settles the first call's real cost
+    const second = await call(key);
+    expect(second.status).toBe(200);
+    await gw.requestLog();
+    const view = await gw.gateway.runtime.budgets.store.view(
+      (await gw.gateway.runtime.managedKeys.list()).at(-1)!.id,
+      { budgetDay: 0.3 },
+      Date.now(),
+    );
+    expect(view.spentDay).toBeCloseTo(0.28, 6);
+    const third = await call(key);
+    expect(third.status).toBe(429);
+    expect(third.error).toMatchObject({ code: 'budget_exceeded', type: 'insufficient_quota' });
+    expect(third.error?.message).toMatch(/daily budget of \$0\.3000 is spent/);
+    expect(third.error?.message).toMatch(/resets at \d{4}-\d{2}-\d{2}T00:00:00\.000Z/);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(third.headers.get('x-ai-proxy-budget-remaining')).toBeNull();
+    expect(upstream.requests).toHaveLength(2);
+  });
+
+  it('settles a streamed answer at its real cost', async () => {
+    const { key, id } = await newKey({ budgetTotal: 10 });
+    upstream.enqueue({
+      kind: 'chat',
+      content: 'Streamed.',
+      usage: { prompt_tokens: 1000, completion_tokens: 500 },
+    });
+    const stream = await gw.client(key).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Stream.' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    await gw.requestLog();
+    const view = await gw.gateway.runtime.budgets.store.view(id, { budgetTotal: 10 }, Date.now());
+    // 1000 × $1/1k + 500 × $2/1k = $2.00.
+    expect(view.spentTotal).toBeCloseTo(2, 6);
+    expect(view.inFlight.requests).toBe(0);
+  });
+
+  it('releases the reservation of a failed call', async () => {
+    const { key, id } = await newKey({ budgetTotal: 10, tpd: 1_000_000 });
+    upstream.enqueue({
+      kind: 'error',
+      status: 400,
+      body: { error: { message: 'bad', type: 'invalid_request_error' } },
+    });
+    expect((await call(key)).status).toBe(400);
+    await gw.requestLog();
+    const view = await gw.gateway.runtime.budgets.store.view(
+      id,
+      { budgetTotal: 10, tpd: 1_000_000 },
+      Date.now(),
+    );
+    expect(view.spentTotal).toBe(0);
+    expect(view.tokensDay).toBe(0);
+    expect(view.inFlight.requests).toBe(0);
+  });
+
+  it('refuses an expired key and a revoked key with a 401 saying so, at once', async () => {
+    const expired = await newKey({}, Date.now() + 300);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const old = await call(expired.key);
+    expect(old.status).toBe(401);
+    expect(old.error?.message).toContain('expired');
+
+    const live = await newKey({});
+    upstream.enqueue({ kind: 'chat', content: 'ok' });
+    // The same keep-alive client before and after: the socket's memo must not outlive the revocation.
+    const client = gw.client(live.key);
+    await client.chat.completions.create({ model: 'cheap', messages: [{ role: 'user', content: 'Hi' }] });
+    await gw.gateway.runtime.managedKeys.revoke(live.id);
+    const revoked = await client.chat.completions
+      .create({ model: 'cheap', messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect(revoked).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((revoked as InstanceType<typeof OpenAI.APIError>).message).toContain('revoked');
+  });
+
+  it('refuses a budgeted key a model with no known price', async () => {
+    const { key } = await newKey({ budgetDay: 5 });
+    const refused = await call(key, { model: 'openai:some-model-without-a-price-xyz' });
+    expect(refused.status).toBe(403);
+    expect(refused.error?.message).toContain('No price is known');
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
