@@ -60,16 +60,18 @@ function readAnthropicUsage(u: Record<string, unknown>): TokenUsage {
 
 /**
  * OpenAI's Responses usage: input_tokens INCLUDES the cached ones
- * (input_tokens_details.cached_tokens), with a total_tokens, which Anthropic never sends.
+ * (input_tokens_details.cached_tokens; cache_write_tokens where the gateway's bridge carried an
+ * upstream's cache writes), with a total_tokens, which Anthropic never sends.
  */
 function readResponsesUsage(u: Record<string, unknown>): TokenUsage {
   const prompt = count(u.input_tokens);
   const completion = count(u.output_tokens);
   const total = typeof u.total_tokens === 'number' ? u.total_tokens : prompt + completion;
+  const inputDetails = asRecord(u.input_tokens_details);
   return withDetails(
     { promptTokens: prompt, completionTokens: completion, totalTokens: total },
-    count(asRecord(u.input_tokens_details)?.cached_tokens),
-    0,
+    count(inputDetails?.cached_tokens),
+    count(inputDetails?.cache_write_tokens),
     count(asRecord(u.output_tokens_details)?.reasoning_tokens),
   );
 }

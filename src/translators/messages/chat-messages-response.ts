@@ -40,24 +40,31 @@ export interface MessagesUsage {
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   output_tokens: number;
+  /** The reasoning share of output_tokens, where the upstream said (priced at its own rate). */
+  output_tokens_details?: { thinking_tokens: number };
 }
 
 /**
  * OpenAI's prompt_tokens counts cached tokens; Anthropic's input_tokens does not. Cached tokens
  * come as prompt_tokens_details.cached_tokens (DeepSeek: prompt_cache_hit_tokens), tokens written
- * to a cache as prompt_tokens_details.cache_write_tokens (OpenRouter).
+ * to a cache as prompt_tokens_details.cache_write_tokens (OpenRouter); reasoning tokens
+ * (completion_tokens_details.reasoning_tokens) as output_tokens_details.thinking_tokens.
  */
 export function messagesUsageOf(usage: unknown): MessagesUsage {
   const u = isRecord(usage) ? usage : {};
   const details = isRecord(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
   const cached = tokenCount(details.cached_tokens ?? u.prompt_cache_hit_tokens);
   const written = tokenCount(details.cache_write_tokens);
-  return {
+  const out: MessagesUsage = {
     input_tokens: Math.max(0, tokenCount(u.prompt_tokens) - cached - written),
     cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     output_tokens: tokenCount(u.completion_tokens),
   };
+  const completion = isRecord(u.completion_tokens_details) ? u.completion_tokens_details : {};
+  const reasoning = tokenCount(completion.reasoning_tokens);
+  if (reasoning > 0) out.output_tokens_details = { thinking_tokens: reasoning };
+  return out;
 }
 
 /** The model the client asked for, which the Message names whatever model served it. */

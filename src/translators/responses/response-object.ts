@@ -32,7 +32,8 @@ export function responseIdentityOf(ctx: BuildContext): ResponseIdentity {
 
 export interface ResponsesUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  /** cache_write_tokens: written to the prompt cache (priced apart), as chat usage names them. */
+  input_tokens_details: { cached_tokens: number; cache_write_tokens?: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;
@@ -40,7 +41,7 @@ export interface ResponsesUsage {
 
 /**
  * Chat usage as Responses usage. Both count cached tokens inside the input (DeepSeek names them
- * prompt_cache_hit_tokens); no usage at all (a server that ignores include_usage) is null.
+ * prompt_cache_hit_tokens), cache writes too (kept as cache_write_tokens); no usage at all (a server that ignores include_usage) is null.
  */
 export function responsesUsageOf(usage: unknown): ResponsesUsage | null {
   if (!isRecord(usage)) return null;
@@ -48,7 +49,7 @@ export function responsesUsageOf(usage: unknown): ResponsesUsage | null {
   const completion = isRecord(usage.completion_tokens_details) ? usage.completion_tokens_details : {};
   const input = tokenCount(usage.prompt_tokens);
   const output = tokenCount(usage.completion_tokens);
-  return {
+  const out: ResponsesUsage = {
     input_tokens: input,
     input_tokens_details: {
       cached_tokens: tokenCount(prompt.cached_tokens ?? usage.prompt_cache_hit_tokens),
@@ -57,6 +58,9 @@ export function responsesUsageOf(usage: unknown): ResponsesUsage | null {
     output_tokens_details: { reasoning_tokens: tokenCount(completion.reasoning_tokens) },
     total_tokens: typeof usage.total_tokens === 'number' ? usage.total_tokens : input + output,
   };
+  const written = tokenCount(prompt.cache_write_tokens);
+  if (written > 0) out.input_tokens_details.cache_write_tokens = written;
+  return out;
 }
 
 /** Why a chat answer stopped short, in the Responses terms; undefined: it completed. */
