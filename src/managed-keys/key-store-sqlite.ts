@@ -142,13 +142,15 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async create(input: KeyCreateInput): Promise<CreatedKey> {
+    // Checked before the file is made: refused input leaves nothing behind.
+    let created = newRecord(input, this.now());
     const db = this.writable();
     const insert = db.prepare(
       `INSERT INTO managed_keys (id, hash, name, owner, created_at, updated_at, expires_at, status, policy)
        VALUES (@id, @hash, @name, @owner, @created_at, @updated_at, @expires_at, @status, @policy)`,
     );
     for (let attempt = 0; ; attempt++) {
-      const created = newRecord(input, this.now());
+      if (attempt > 0) created = newRecord(input, this.now());
       try {
         insert.run(toRow(created.record));
       } catch (error) {
