@@ -3,11 +3,12 @@
 // store on the same file or Redis sees every change within a second; then what only one does: the
 // SQLite file holds the hash and never the key, is created by the first write only, refuses a
 // damaged row; Redis shares one index between instances.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { isKeyId, isManagedKeyFormat, keyHash } from '../../src/managed-keys/key-format.js';
 import { KeyInputError, keyState, parseExpiry } from '../../src/managed-keys/key-input.js';
 import { KeyRevokedError, type KeyStore } from '../../src/managed-keys/key-store.js';
@@ -334,5 +335,20 @@ describe('expiry as people write it', () => {
     };
     expect(keyState(record, now - 1)).toBe('active');
     expect(keyState(record, now)).toBe('expired');
+  });
+});
+
+describe('where the SQLite key store lives', () => {
+  it('KEYS_DB_PATH wins over keys_db_path, which wins over ./data/keys.sqlite3; relative to the folder', () => {
+    const dir = makeTempDir('ai-proxy-keys-config-');
+    dirs.push(dir);
+    expect(loadConfig({ cwd: dir, env: {} }).managedKeys.dbPath).toBe(join(dir, 'data', 'keys.sqlite3'));
+    writeFileSync(join(dir, 'config.yml'), 'keys_db_path: state/k.db\n');
+    expect(loadConfig({ cwd: dir, env: {} }).managedKeys.dbPath).toBe(join(dir, 'state', 'k.db'));
+    expect(loadConfig({ cwd: dir, env: { KEYS_DB_PATH: '/tmp/elsewhere.db' } }).managedKeys.dbPath).toBe(
+      '/tmp/elsewhere.db',
+    );
+    writeFileSync(join(dir, 'config.yml'), "keys_db_path: ''\n");
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/keys_db_path/);
   });
 });
