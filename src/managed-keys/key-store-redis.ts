@@ -100,6 +100,10 @@ export class RedisKeyStore implements KeyStore {
     return this.index.version;
   }
 
+  get size(): number {
+    return this.index.size;
+  }
+
   ready(): Promise<void> {
     return this.firstLoad;
   }

@@ -121,6 +121,10 @@ export class SqliteKeyStore implements KeyStore {
     return this.index.version;
   }
 
+  get size(): number {
+    return this.index.size;
+  }
+
   async ready(): Promise<void> {}
 
   onChange(listener: () => void): () => void {

@@ -29,6 +29,8 @@ export interface KeyStore {
   rotate(id: string): Promise<CreatedKey | undefined>;
   /** Grows whenever the records this process sees changed (its own writes or another's). */
   readonly version: number;
+  /** How many records are in memory, revoked and expired included (0: no managed keys at all). */
+  readonly size: number;
   /** Called after each change seen; returns the function that unsubscribes. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
@@ -166,6 +168,10 @@ export class KeyIndex {
 
   get(id: string): ManagedKey | undefined {
     return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
   }
 
   findByHash(hash: string): ManagedKey | undefined {

@@ -101,6 +101,7 @@ describe.each([
     expect(store.findByHash(keyHash(`${key}x`))).toBeUndefined();
     expect(await store.get(record.id)).toEqual(record);
     expect((await store.list()).map((r) => r.id)).toEqual([record.id]);
+    expect(store.size).toBe(1);
     expect(store.version).toBeGreaterThan(before);
   });
 
