@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { errorBody, GatewayError } from '../errors.js';
+import { keysUsage } from '../managed-keys/key-usage.js';
 import { canonicalTarget, isApiPath } from './canonical-path.js';
 import { presentedKey } from './client-auth.js';
 import { identifyClient, keysRequired } from './client-identity.js';
@@ -22,6 +23,7 @@ import { logExchange } from './exchange-log.js';
 import { checkJsonDepth } from './json-depth.js';
 import { contextFor } from './request-context.js';
 import { nextRequestId } from './request-id.js';
+import { registerAdminKeyRoutes } from './routes/admin-keys.js';
 import { registerChatRoute } from './routes/chat.js';
 import { registerCountTokensRoute } from './routes/count-tokens.js';
 import { registerDocs } from './routes/docs.js';
@@ -200,5 +202,8 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerImageRoutes(app, runtime);
   registerUsageRoute(app, runtime);
   registerCountTokensRoute(app, runtime);
+  registerAdminKeyRoutes(app, runtime, {
+    usage: (ids) => keysUsage(runtime.managedKeys, runtime.budgets.store, ids),
+  });
   return app;
 }

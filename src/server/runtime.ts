@@ -52,8 +52,6 @@ export class Runtime {
   readonly responses: ResponseStore;
   /** Managed client keys (SQLite, or Redis with REDIS_URL); other processes' changes seen within a second. */
   readonly managedKeys: KeyStore;
-  /** How many managed keys exist (revoked included): one is enough for the gateway to need keys. */
-  managedKeyCount = 0;
   /** Managed keys' limits and budgets (memory with a snapshot, or Redis). */
   readonly budgets: BudgetState;
   /** The exchanges in flight, each by its signal: a stop past its grace period cuts them. */
@@ -79,16 +77,7 @@ export class Runtime {
     this.responses = createResponseStore(config, logger);
     this.managedKeys = createKeyStore(config, logger);
     this.budgets = createBudgetState(config.limitState, logger);
-    const count = () => {
-      this.managedKeys.list().then(
-        (keys) => {
-          this.managedKeyCount = keys.length;
-        },
-        (error: unknown) => this.logger.warn({ err: error }, 'managed keys could not be listed'),
-      );
-    };
-    this.managedKeys.onChange(count);
-    count();
+
     this.requestLog = new RequestLog({
       dir: config.log.dir,
       bodies: config.log.bodies,
@@ -121,6 +110,11 @@ export class Runtime {
         provider.keys.length === 0 || store.hasHeadroom(provider.keys, Date.now());
     }
     return extensions;
+  }
+
+  /** How many managed keys exist (revoked included): one is enough for the gateway to need keys. */
+  get managedKeyCount(): number {
+    return this.managedKeys.size;
   }
 
   get config(): Config {

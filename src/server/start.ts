@@ -62,6 +62,9 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     );
   }
   await runtime.limitState.ready;
+  // Managed keys are known before the first request (with Redis, after its first load).
+  await runtime.managedKeys.ready();
+  await runtime.budgets.ready;
   // The first catalog fetch gets a moment, so the first requests can already use it; a catalog that
   // is down or slow never holds start-up longer than this.
   await Promise.all([

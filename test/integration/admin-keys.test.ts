@@ -186,7 +186,10 @@ describe('managing keys', () => {
     expect((list.body.data as { id: string }[]).map((k) => k.id)).toContain(id);
     const shown = await admin('GET', `/admin/keys/${id}`);
     expect(shown.status).toBe(200);
-    expect(shown.body).toEqual({ ...created.body, key: undefined, updated_at: shown.body.updated_at });
+    // The record as created, without the key, with its usage (the gateway's budget counters).
+    const { usage, ...record } = shown.body;
+    expect(record).toEqual({ ...created.body, key: undefined, updated_at: shown.body.updated_at });
+    expect(usage).toMatchObject({ spent_total: 0, in_flight: { requests: 0 } });
     expect(JSON.stringify(shown.body)).not.toContain(key);
   });
 

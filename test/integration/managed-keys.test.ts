@@ -15,6 +15,8 @@ prices:
   gpt-4o-mini: { prompt_1k: 1, completion_1k: 2 }
 `;
 
+const ADMIN_KEY = 'admin-key-managed-0123456789';
+
 describe('managed client keys', () => {
   let upstream: ProviderEmulator;
   let gw: TestGateway;
@@ -22,7 +24,12 @@ describe('managed client keys', () => {
   beforeAll(async () => {
     upstream = await ProviderEmulator.start();
     gw = await startTestGateway({
-      env: { OPENAI_API_KEY: 'sk-upstream-managed-0001', OPENAI_BASE_URL: `${upstream.url}/v1` },
+      env: {
+        OPENAI_API_KEY: 'sk-upstream-managed-0001',
+        OPENAI_BASE_URL: `${upstream.url}/v1`,
+        API_KEYS: `${CLIENT_KEY},${ADMIN_KEY}`,
+        ADMIN_KEYS: ADMIN_KEY,
+      },
       files: { 'config.yml': CONFIG },
     });
   });
@@ -190,5 +197,34 @@ describe('managed client keys', () => {
     expect(refused.status).toBe(403);
     expect(refused.error?.message).toContain('No price is known');
     expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('shows a managed key its own limits, spend and remaining budget in /v1/usage, and an admin key every key', async () => {
+    const { key, id } = await newKey({ rpm: 50, budgetMonth: 20 });
+    upstream.enqueue({ kind: 'chat', content: 'ok', usage: { prompt_tokens: 1000, completion_tokens: 0 } });
+    expect((await call(key)).status).toBe(200);
+    await gw.requestLog();
+    const own = (await (
+      await fetch(`${gw.baseURL}/usage`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as {
+      key: {
+        id: string;
+        spent_month: number;
+        limits: { rpm: { used: number } };
+        budgets: { month: { remaining: number } };
+      };
+      clients: Record<string, unknown>;
+    };
+    expect(own.key.id).toBe(id);
+    expect(own.key.spent_month).toBeCloseTo(1, 6);
+    expect(own.key.budgets.month.remaining).toBeCloseTo(19, 6);
+    expect(own.key.limits.rpm.used).toBe(1);
+    expect(Object.keys(own.clients)).toHaveLength(1);
+
+    const admin = (await (
+      await fetch(`${gw.baseURL}/usage`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).json()) as { keys: Array<{ id: string }> };
+    expect(admin.keys.map((k) => k.id)).toContain(id);
+    expect(admin.keys.length).toBeGreaterThan(1);
   });
 });
