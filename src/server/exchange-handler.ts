@@ -22,7 +22,12 @@ import {
 } from './exchange-context.js';
 import { logExchange } from './exchange-log.js';
 import { checkJsonDepth } from './json-depth.js';
-import { admitManagedKey, budgetRemainingHeader } from './key-admission.js';
+import {
+  admitManagedKey,
+  budgetRemainingHeader,
+  needsStreamUsage,
+  withStreamUsage,
+} from './key-admission.js';
 import { nextRequestId } from './request-id.js';
 import type { RequestValidator } from './request-validator.js';
 import { relayStream } from './routes/relay-stream.js';
@@ -213,17 +218,28 @@ export class ExchangeHandler {
         this.dialect.prepare === undefined
           ? undefined
           : await this.dialect.prepare({ ctx, body, rawBody: text }, this.runtime);
-      const sent = prepared?.body ?? body;
+      let sent = prepared?.body ?? body;
+      let sentText = prepared?.rawBody ?? text;
+      // A limited key's streamed chat must report its usage, or its real cost could not be counted.
+      if (
+        ctx.managedKey !== undefined &&
+        stream &&
+        this.dialect.name === 'chat' &&
+        needsStreamUsage(ctx.managedKey, sent)
+      ) {
+        sent = withStreamUsage(sent);
+        sentText = JSON.stringify(sent);
+      }
       let targets = router.resolveRequest(sent.model, sent.models);
       if (prepared?.pin !== undefined) targets = pinnedTargets(targets, prepared.pin.provider);
-      if (ctx.managedKey !== undefined) targets = await this.admitKey(ctx, exchange, sent, text, targets);
+      if (ctx.managedKey !== undefined) targets = await this.admitKey(ctx, exchange, sent, sentText, targets);
       recordTargets(exchange, targets);
       const committed = await runAttempts(
         { config, pools: this.runtime.pools, keys: this.runtime.keys },
         targets,
         {
           body: sent,
-          rawBody: prepared?.rawBody ?? text,
+          rawBody: sentText,
           stream,
           signal,
           translatorFor: this.dialect.translatorFor,

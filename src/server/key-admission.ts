@@ -152,3 +152,25 @@ export function budgetRemainingHeader(remaining: BudgetRemaining | undefined): s
   if (values.length === 0) return undefined;
   return Math.max(0, Math.min(...values)).toFixed(6);
 }
+
+/**
+ * A streamed chat completion carries its usage only when the client asks (stream_options); a key
+ * with token limits or a budget needs it to settle at the real count, so it is asked for. The client
+ * then also gets the usage chunk (choices: []) at the end, as OpenAI sends it.
+ */
+export function needsStreamUsage(key: ManagedKey, body: Readonly<Record<string, unknown>>): boolean {
+  const { policy } = key;
+  if (policy.tpm === undefined && policy.tpd === undefined && !hasBudget(policy)) return false;
+  const options = body.stream_options;
+  return !(
+    typeof options === 'object' &&
+    options !== null &&
+    (options as Record<string, unknown>).include_usage === true
+  );
+}
+
+export function withStreamUsage<T extends Record<string, unknown>>(body: T): T {
+  const options =
+    typeof body.stream_options === 'object' && body.stream_options !== null ? body.stream_options : {};
+  return { ...body, stream_options: { ...options, include_usage: true } };
+}

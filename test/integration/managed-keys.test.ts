@@ -152,6 +152,29 @@ describe('managed client keys', () => {
     expect(view.inFlight.requests).toBe(0);
   });
 
+  it('asks the upstream for a stream’s usage when the client did not, so a budgeted stream is counted at its real cost', async () => {
+    const { key, id } = await newKey({ budgetTotal: 10 });
+    upstream.enqueue({
+      kind: 'chat',
+      content: 'Counted.',
+      usage: { prompt_tokens: 2000, completion_tokens: 0 },
+    });
+    const stream = await gw.client(key).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Stream without asking for usage.' }],
+      stream: true,
+    });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    await gw.requestLog();
+    expect((upstream.requests[0]?.body as { stream_options?: unknown }).stream_options).toEqual({
+      include_usage: true,
+    });
+    const view = await gw.gateway.runtime.budgets.store.view(id, { budgetTotal: 10 }, Date.now());
+    expect(view.spentTotal).toBeCloseTo(2, 6);
+  });
+
   it('releases the reservation of a failed call', async () => {
     const { key, id } = await newKey({ budgetTotal: 10, tpd: 1_000_000 });
     upstream.enqueue({
