@@ -80,7 +80,11 @@ describe('/v1/responses bridged to chat-only, Anthropic and Gemini upstreams', (
   describe.each<Upstream>(['chat-only', 'claude', 'gemini'])('to %s', (model) => {
     it('answers responses.create with a Response object', async () => {
       const upstream = upstreamOf(model);
-      upstream.enqueue({ kind: 'chat', content: 'Hello there.', usage: { prompt_tokens: 8, completion_tokens: 3 } });
+      upstream.enqueue({
+        kind: 'chat',
+        content: 'Hello there.',
+        usage: { prompt_tokens: 8, completion_tokens: 3 },
+      });
       const response = await client.responses.create({
         model,
         instructions: 'Be brief.',
@@ -127,9 +131,17 @@ describe('/v1/responses bridged to chat-only, Anthropic and Gemini upstreams', (
         toolCalls: [{ id: 'call_w1', name: 'get_weather', arguments: '{"location":"Paris"}' }],
         finishReason: model === 'gemini' ? 'STOP' : 'tool_calls',
       });
-      const first = await client.responses.create({ model, input: 'Weather in Paris?', tools: [WEATHER_TOOL] });
+      const first = await client.responses.create({
+        model,
+        input: 'Weather in Paris?',
+        tools: [WEATHER_TOOL],
+      });
       const call = first.output.find((item) => item.type === 'function_call');
-      expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"location":"Paris"}' });
+      expect(call).toMatchObject({
+        type: 'function_call',
+        name: 'get_weather',
+        arguments: '{"location":"Paris"}',
+      });
       if (call?.type !== 'function_call') throw new Error('no function call');
 
       upstream.enqueue({ kind: 'chat', content: 'It is 21°C in Paris.' });
@@ -151,11 +163,23 @@ describe('/v1/responses bridged to chat-only, Anthropic and Gemini upstreams', (
     it('keeps a three-turn previous_response_id chain: turn three’s upstream gets both earlier turns', async () => {
       const upstream = upstreamOf(model);
       upstream.enqueue({ kind: 'chat', content: 'ANSWER-ONE' });
-      const one = await client.responses.create({ model, input: 'QUESTION-ONE', instructions: 'FIRST-INSTRUCTIONS' });
+      const one = await client.responses.create({
+        model,
+        input: 'QUESTION-ONE',
+        instructions: 'FIRST-INSTRUCTIONS',
+      });
       upstream.enqueue({ kind: 'chat', content: 'ANSWER-TWO' });
-      const two = await client.responses.create({ model, input: 'QUESTION-TWO', previous_response_id: one.id });
+      const two = await client.responses.create({
+        model,
+        input: 'QUESTION-TWO',
+        previous_response_id: one.id,
+      });
       upstream.enqueue({ kind: 'chat', content: 'ANSWER-THREE' });
-      const three = await client.responses.create({ model, input: 'QUESTION-THREE', previous_response_id: two.id });
+      const three = await client.responses.create({
+        model,
+        input: 'QUESTION-THREE',
+        previous_response_id: two.id,
+      });
       expect(three.output_text).toBe('ANSWER-THREE');
       const sent = sentText(upstream.requests[2]?.body);
       for (const part of ['QUESTION-ONE', 'ANSWER-ONE', 'QUESTION-TWO', 'ANSWER-TWO', 'QUESTION-THREE'])
@@ -163,47 +187,51 @@ describe('/v1/responses bridged to chat-only, Anthropic and Gemini upstreams', (
       // Instructions are not inherited, as OpenAI defines it.
       expect(sent).not.toContain('FIRST-INSTRUCTIONS');
     });
-  });
 
-  it('parses structured output with responses.parse and a zod schema', async () => {
-    groq.enqueue({ kind: 'chat', content: '{"city":"Paris","temp_c":21}' });
-    const Weather = z.object({ city: z.string(), temp_c: z.number() });
-    const parsed = await client.responses.parse({
-      model: 'chat-only',
-      input: 'Weather in Paris as JSON.',
-      text: { format: zodTextFormat(Weather, 'weather') },
+    it('parses structured output with responses.parse and a zod schema', async () => {
+      upstreamOf(model).enqueue({ kind: 'chat', content: '{"city":"Paris","temp_c":21}' });
+      const Weather = z.object({ city: z.string(), temp_c: z.number() });
+      const parsed = await client.responses.parse({
+        model,
+        input: 'Weather in Paris as JSON.',
+        text: { format: zodTextFormat(Weather, 'weather') },
+      });
+      expect(parsed.output_parsed).toEqual({ city: 'Paris', temp_c: 21 });
+      // The schema reached the upstream in its own protocol's form.
+      expect(sentText(upstreamOf(model).requests[0]?.body)).toContain('temp_c');
     });
-    expect(parsed.output_parsed).toEqual({ city: 'Paris', temp_c: 21 });
-    const sent = groq.requests[0]?.body as { response_format?: { type: string; json_schema?: { name: string } } };
-    expect(sent.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'weather' } });
-  });
 
-  it('retrieves, lists input items and deletes a stored response; another client key cannot see it', async () => {
-    groq.enqueue({ kind: 'chat', content: 'Stored answer.' });
-    const created = await client.responses.create({ model: 'chat-only', input: 'Keep this.' });
-    const again = await client.responses.retrieve(created.id);
-    expect(again.id).toBe(created.id);
-    expect(again.output_text).toBe('Stored answer.');
+    it('retrieves, lists input items and deletes a stored response; another client key cannot see it', async () => {
+      upstreamOf(model).enqueue({ kind: 'chat', content: 'Stored answer.' });
+      const created = await client.responses.create({ model, input: 'Keep this.' });
+      const again = await client.responses.retrieve(created.id);
+      expect(again.id).toBe(created.id);
+      expect(again.output_text).toBe('Stored answer.');
 
-    const items = await client.responses.inputItems.list(created.id);
-    expect(items.data.length).toBe(1);
-    expect(JSON.stringify(items.data[0])).toContain('Keep this.');
+      const items = await client.responses.inputItems.list(created.id);
+      expect(items.data.length).toBe(1);
+      expect(JSON.stringify(items.data[0])).toContain('Keep this.');
 
-    const stranger = gw.client(OTHER_KEY);
-    await expect(stranger.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
-    groq.enqueue({ kind: 'chat', content: 'x' });
-    await expect(
-      stranger.responses.create({ model: 'chat-only', input: 'Continue.', previous_response_id: created.id }),
-    ).rejects.toMatchObject({ status: 404 });
-    expect(groq.requests).toHaveLength(1);
+      const stranger = gw.client(OTHER_KEY);
+      await expect(stranger.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+      upstreamOf(model).enqueue({ kind: 'chat', content: 'x' });
+      await expect(
+        stranger.responses.create({ model, input: 'Continue.', previous_response_id: created.id }),
+      ).rejects.toMatchObject({ status: 404 });
+      expect(upstreamOf(model).requests).toHaveLength(1);
 
-    await client.responses.delete(created.id);
-    await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+      await client.responses.delete(created.id);
+      await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+    });
   });
 
   it('does not store with store: false, and answers an unknown previous_response_id with a 404 naming it', async () => {
     groq.enqueue({ kind: 'chat', content: 'Not kept.' });
-    const transient = await client.responses.create({ model: 'chat-only', input: 'Forget this.', store: false });
+    const transient = await client.responses.create({
+      model: 'chat-only',
+      input: 'Forget this.',
+      store: false,
+    });
     await expect(client.responses.retrieve(transient.id)).rejects.toMatchObject({ status: 404 });
 
     const error = await client.responses
