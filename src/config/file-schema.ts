@@ -131,6 +131,10 @@ export const fileConfigSchema = z.object({
   log_dir: z.string().min(1).optional(),
   log_bodies: z.boolean().optional(),
   server_id: z.string().min(1).optional(),
+  /** Native TLS (TLS_CERT_FILE, TLS_KEY_FILE, HSTS_MAX_AGE): see config/tls.ts. */
+  tls_cert_file: z.string().min(1).optional(),
+  tls_key_file: z.string().min(1).optional(),
+  hsts_max_age: z.number().int().min(0).max(63_072_000).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileConfigSchema>;

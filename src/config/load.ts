@@ -22,6 +22,7 @@ import {
 } from './env-values.js';
 import { type FileConfig, fileConfigSchema, KNOWN_TOP_LEVEL_KEYS } from './file-schema.js';
 import { readLogDbConfig } from './logdb.js';
+import { readTlsConfig } from './tls.js';
 import type { CatalogSettings, Config, MappingRule, Price } from './types.js';
 
 export { ConfigError } from './env-values.js';
@@ -346,6 +347,7 @@ function resolveConfig(options: LoadOptions, cwd: string, env: Env): Config {
     },
     logdb: readLogDbConfig(env, file.logdb),
     serverId: envString(env, 'SERVER_ID') ?? file.server_id,
+    tls: readTlsConfig(env, file, cwd, fileName),
     warnings,
   };
 }

@@ -135,6 +135,15 @@ export interface ManagedKeysConfig {
   dbPath: string;
 }
 
+/** Native TLS (src/config/tls.ts reads it): HTTPS without a proxy in front. */
+export interface TlsConfig {
+  /** Absolute paths of the PEM certificate chain and its private key. */
+  certFile: string;
+  keyFile: string;
+  /** Strict-Transport-Security max-age in seconds; 0 sends no header. */
+  hstsMaxAgeSeconds: number;
+}
+
 /** The remote model catalog (seed 001): where it is, its OAuth token, how often to refresh it. */
 export interface CatalogSettings {
   url: string;
@@ -178,5 +187,7 @@ export interface Config {
   log: LogConfig;
   logdb: LogDbConfig;
   serverId: string | undefined;
+  /** TLS_CERT_FILE + TLS_KEY_FILE: the gateway serves HTTPS itself; undefined: plain HTTP. */
+  tls: TlsConfig | undefined;
   warnings: string[];
 }

@@ -1,7 +1,7 @@
 // Builds the Fastify app: body parsing, client auth on /v1/*, routes, errors in the shape of each
 // route's dialect (OpenAI's, Anthropic's on the Messages routes), and the request log for every
 // /v1 exchange.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -37,6 +37,8 @@ import { registerResponsesStoreRoutes } from './routes/responses-store.js';
 import { registerStatusPage } from './routes/status-page.js';
 import { registerUsageRoute } from './routes/usage.js';
 import type { Runtime } from './runtime.js';
+import type { TlsFiles } from './tls-files.js';
+import { createGatewayServer } from './tls-server.js';
 
 function isApiRoute(request: FastifyRequest): boolean {
   return isApiPath(request.url);
@@ -57,8 +59,10 @@ function refuseTarget(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
 }
 
-export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
+/** `files`: the certificate and key read at start (tls-files.ts) when config.tls is set; HTTPS then. */
+export async function buildApp(runtime: Runtime, files?: TlsFiles): Promise<FastifyInstance> {
   const config = runtime.state.config;
+  const tls = config.tls !== undefined && files !== undefined ? { config: config.tls, files } : undefined;
   // One pipeline, one handler per inbound dialect.
   const chat = new ExchangeHandler(runtime, openAIChat);
   const messages = new ExchangeHandler(runtime, anthropicMessages);
@@ -68,7 +72,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     // their handler; everything else (models, health, pages, docs, errors for other methods) is
     // Fastify's.
     serverFactory: (fastifyHandler) =>
-      createServer({ keepAliveTimeout: 72_000 }, (req: IncomingMessage, res: ServerResponse) => {
+      createGatewayServer(tls, (req: IncomingMessage, res: ServerResponse) => {
         // Auth, the fast path and Fastify's router must all decide on the same path: settle it here.
         const target = canonicalTarget(req.url ?? '');
         if (target === undefined) return refuseTarget(req, res);

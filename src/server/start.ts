@@ -1,5 +1,6 @@
-// Starts and stops a gateway: load config, refuse an open gateway off loopback, listen, reload on
-// demand, and on stop finish in-flight requests and flush the request log.
+// Starts and stops a gateway: load config, refuse an open gateway off loopback, listen (HTTPS with
+// native TLS), reload on demand (a renewed certificate included), and on stop finish in-flight
+// requests and flush the request log.
 import type { DestinationStream } from 'pino';
 import { type LoadOptions, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -7,6 +8,8 @@ import { createProcessLogger } from '../logs/process-logger.js';
 import { redactorFor } from '../secrets/config-secrets.js';
 import { buildApp } from './app.js';
 import { checkExposure } from './exposure.js';
+import { readTlsFiles, type TlsFiles } from './tls-files.js';
+import { reloadCertificate } from './tls-server.js';
 
 export { checkExposure, StartupError } from './exposure.js';
 
@@ -32,6 +35,10 @@ async function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   }
 }
 
+function logCertificate(logger: Runtime['logger'], files: TlsFiles, message: string): void {
+  logger.info({ subject: files.subject, valid_to: files.validTo, sha256: files.fingerprint256 }, message);
+}
+
 export interface StartOptions extends LoadOptions {
   /** Where process logs go (stdout by default); tests capture them. */
   logDestination?: DestinationStream;
@@ -51,6 +58,8 @@ export interface RunningGateway {
 export async function startGateway(options: StartOptions = {}): Promise<RunningGateway> {
   const config = loadConfig(options);
   checkExposure(config);
+  // Read before anything is opened: a missing or wrong certificate stops the start with its reason.
+  const tlsFiles = config.tls === undefined ? undefined : readTlsFiles(config.tls);
   // Every process-log line is searched for the secrets of the configuration in force.
   let current = config;
   const logger = createProcessLogger(config.log.level, options.logDestination, () => redactorFor(current));
@@ -71,27 +80,38 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
     runtime.catalog.whenSettled(CATALOG_START_WAIT_MS),
     runtime.providerModels.whenSettled(PROVIDER_MODELS_START_WAIT_MS),
   ]);
-  const app = await buildApp(runtime);
-  await app.listen({ host: config.host, port: config.port });
+  const app = await buildApp(runtime, tlsFiles);
+  const scheme = tlsFiles === undefined ? 'http' : 'https';
+  // Fastify names the scheme from its own https option, which a serverFactory bypasses.
+  await app.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) => `Server listening at ${address.replace(/^https?:/, `${scheme}:`)}`,
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const configured = [...config.providers.values()].filter((p) => p.configured).map((p) => p.name);
   logger.info(
     { host: config.host, port, providers: configured, config_file: config.configFile ?? null },
-    `ai-proxy listening on http://${host}:${port}`,
+    `ai-proxy listening on ${scheme}://${host}:${port}`,
   );
+  if (tlsFiles !== undefined) logCertificate(logger, tlsFiles, 'serving TLS certificate');
 
   let stopping: Promise<void> | undefined;
   return {
     app,
     runtime,
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
     reload() {
       const next = loadConfig(options);
       checkExposure(next);
+      // A renewed certificate is swapped in for new connections; a bad one throws and the previous
+      // configuration (and certificate) stays.
+      const renewed = reloadCertificate(app.server, next.tls);
       runtime.reload(next);
+      if (renewed !== undefined) logCertificate(logger, renewed, 'TLS certificate reloaded');
       current = next;
       logger.info({ config_file: next.configFile ?? null }, 'configuration reloaded');
       return next;
