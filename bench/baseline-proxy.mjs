@@ -1,8 +1,9 @@
 // Baseline: the least a JSON-rewriting pass-through proxy must do. ai-proxy is
 // judged against this: read body, JSON.parse, set model, JSON.stringify, forward
 // on a keep-alive undici Pool, relay status + content-type, pipe the body back.
-// Two routes, the same work each:
+// Three routes, the same work each:
 //   POST /v1/chat/completions -> <OpenAI base>/chat/completions    (Authorization: Bearer)
+//   POST /v1/responses        -> <OpenAI base>/responses           (Authorization: Bearer)
 //   POST /v1/messages         -> <Anthropic base>/messages         (x-api-key, anthropic-version)
 //
 //   node baseline-proxy.mjs --port 8082      (or PORT=8082)
@@ -46,6 +47,16 @@ const ROUTES = new Map([
     {
       origin: openaiBase.origin,
       path: `${basePath(openaiBase)}/chat/completions`,
+      prefix: /^openai\//,
+      defaultModel: 'gpt-4o-mini',
+      headers: () => ({ 'content-type': 'application/json', authorization: upstreamAuth }),
+    },
+  ],
+  [
+    '/v1/responses',
+    {
+      origin: openaiBase.origin,
+      path: `${basePath(openaiBase)}/responses`,
       prefix: /^openai\//,
       defaultModel: 'gpt-4o-mini',
       headers: () => ({ 'content-type': 'application/json', authorization: upstreamAuth }),

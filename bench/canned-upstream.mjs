@@ -1,11 +1,12 @@
-// Canned upstream: answers POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic) and
-// POST /v1beta/models/… (Gemini) with fixed bytes, as fast as node:http allows, so that the
+// Canned upstream: answers POST /v1/chat/completions (OpenAI), POST /v1/responses (OpenAI
+// Responses), POST /v1/messages (Anthropic) and POST /v1beta/models/… (Gemini) with fixed bytes, as fast as node:http allows, so that the
 // benchmark measures the proxy, not the upstream.
 //
 //   node canned-upstream.mjs --port 8081      (or PORT=8081; port 0 picks a free one)
 //
 // Also GET /health -> 200, for the runner's readiness check.
 import http from 'node:http';
+import { RESPONSES_HEADERS, RESPONSES_JSON, RESPONSES_SSE } from './canned-responses.mjs';
 import {
   ANTHROPIC_HEADERS,
   ANTHROPIC_JSON,
@@ -92,6 +93,10 @@ function handle(req, res) {
     answerTranslated(req, res, 'gemini');
     return;
   }
+  if (req.method === 'POST' && req.url.startsWith('/v1/responses')) {
+    answerTranslated(req, res, 'responses');
+    return;
+  }
   if (req.method !== 'POST' || !req.url.startsWith('/v1/chat/completions')) {
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
     return;
@@ -126,8 +131,9 @@ function handle(req, res) {
   });
 }
 
-// Anthropic (/v1/messages, stream when the body says so) and Gemini (/v1beta/models/…, stream
-// for :streamGenerateContent), for the translated targets and the Messages pass-through.
+// Anthropic (/v1/messages, stream when the body says so), OpenAI Responses (/v1/responses, the
+// same) and Gemini (/v1beta/models/…, stream for :streamGenerateContent), for the translated
+// targets and the Messages and Responses pass-throughs.
 const ANTHROPIC_JSON_HEADERS = {
   ...ANTHROPIC_HEADERS,
   'content-type': 'application/json',
@@ -143,6 +149,18 @@ const GEMINI_JSON_HEADERS = {
   'content-length': String(GEMINI_JSON.length),
 };
 const GEMINI_SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8' };
+const RESPONSES_JSON_HEADERS = {
+  ...RESPONSES_HEADERS,
+  'content-type': 'application/json',
+  'content-length': String(RESPONSES_JSON.length),
+};
+const RESPONSES_SSE_HEADERS = { ...RESPONSES_HEADERS, 'content-type': 'text/event-stream; charset=utf-8' };
+// Per provider: [JSON headers, JSON body, SSE headers, SSE events].
+const CANNED = {
+  anthropic: [ANTHROPIC_JSON_HEADERS, ANTHROPIC_JSON, ANTHROPIC_SSE_HEADERS, ANTHROPIC_SSE],
+  gemini: [GEMINI_JSON_HEADERS, GEMINI_JSON, GEMINI_SSE_HEADERS, GEMINI_SSE],
+  responses: [RESPONSES_JSON_HEADERS, RESPONSES_JSON, RESPONSES_SSE_HEADERS, RESPONSES_SSE],
+};
 
 function answerTranslated(req, res, provider) {
   const chunks = [];
@@ -161,16 +179,14 @@ function answerTranslated(req, res, provider) {
         return;
       }
     }
-    const gemini = provider === 'gemini';
+    const [jsonHeaders, json, sseHeaders, events] = CANNED[provider];
     if (!stream) {
-      res
-        .writeHead(200, gemini ? GEMINI_JSON_HEADERS : ANTHROPIC_JSON_HEADERS)
-        .end(gemini ? GEMINI_JSON : ANTHROPIC_JSON);
+      res.writeHead(200, jsonHeaders).end(json);
       return;
     }
     // One write per event, as for the OpenAI stream.
-    res.writeHead(200, gemini ? GEMINI_SSE_HEADERS : ANTHROPIC_SSE_HEADERS);
-    for (const ev of gemini ? GEMINI_SSE : ANTHROPIC_SSE) res.write(ev);
+    res.writeHead(200, sseHeaders);
+    for (const ev of events) res.write(ev);
     res.end();
   });
 }

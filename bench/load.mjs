@@ -13,7 +13,9 @@ import { Pool } from 'undici';
  * @param {number} o.connections concurrent connections = concurrent requests
  * @param {number} o.durationMs  measured time
  * @param {number} [o.warmupMs]  unmeasured load first, on the same connections
- * @param {string} [o.streamEnd] marker a complete stream body must end with
+ * @param {string | {event: string}} [o.streamEnd] what a complete stream body ends with: a
+ *        marker (its last bytes), or `{ event }`: its last SSE event is whole and named so (for a
+ *        last event whose bytes vary, e.g. the gateway's own response.completed)
  * @param {() => () => object} [o.probe] called when the measured phase starts; the
  *        function it returns is called when it ends, and its result is merged in
  */
@@ -28,7 +30,12 @@ export async function runLoad(o) {
     bodyTimeout: 10_000,
   });
   const req = { path: o.path, method: 'POST', headers: o.headers, body: o.body };
-  const marker = o.streamEnd ? Buffer.from(o.streamEnd) : null;
+  const marker =
+    typeof o.streamEnd === 'string'
+      ? Buffer.from(o.streamEnd)
+      : o.streamEnd
+        ? lastEventCheck(o.streamEnd.event)
+        : null;
   try {
     if (o.warmupMs > 0) await phase(pool, req, marker, o.connections, o.warmupMs);
     const stopProbe = o.probe?.();
@@ -54,13 +61,16 @@ async function phase(pool, req, marker, connections, durationMs) {
         const { statusCode, body } = await pool.request(req);
         let prev = null;
         let last = null;
+        const kept = typeof marker === 'function' ? [] : null;
         for await (const chunk of body) {
           prev = last;
           last = chunk;
+          kept?.push(chunk);
         }
         const t1 = performance.now();
         if (statusCode < 200 || statusCode > 299) non2xx++;
-        else if (marker && !endsWithMarker(prev, last, marker)) incomplete++;
+        else if (kept && !marker(kept)) incomplete++;
+        else if (marker && !kept && !endsWithMarker(prev, last, marker)) incomplete++;
         else latencies.push(t1 - t0);
       } catch {
         errors++;
@@ -90,6 +100,24 @@ function endsWithMarker(prev, last, marker) {
   if (!last) return false;
   const tail = last.length >= marker.length + 8 || !prev ? last : Buffer.concat([prev, last]);
   return tail.subarray(-(marker.length + 8)).includes(marker);
+}
+
+// A check of a stream's last event: the body ends with a blank line, and the text from the
+// previous blank line on is `event: <name>` with a data line that is one JSON object of that type.
+// It looks at the last 16 KB only (the chunks that hold them, joined once per answer).
+function lastEventCheck(name) {
+  const head = `event: ${name}\ndata: {`;
+  const type = `"type":"${name}"`;
+  return (chunks) => {
+    let i = chunks.length;
+    let bytes = 0;
+    while (i > 0 && bytes < 16384) bytes += chunks[--i].length;
+    const text = Buffer.concat(chunks.slice(i)).toString('utf8');
+    if (!text.endsWith('}\n\n')) return false;
+    const start = text.lastIndexOf('\n\n', text.length - 3) + 2; // 1 when the stream is one event
+    const event = text.slice(start > 1 ? start : 0);
+    return event.startsWith(head) && event.includes(type) && event.indexOf('\n\n') === event.length - 2;
+  };
 }
 
 // Nearest-rank percentile of an ascending array; NaN when empty.

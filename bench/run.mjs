@@ -133,6 +133,7 @@ async function main() {
     );
   }
   for (const t of targets) {
+    if (t.prepare) await t.prepare(t); // e.g. the managed key it sends
     if (t.cmd) Object.assign(t, await start(t, benchDir)); // sets origin, pid, output
     t.url ??= t.origin;
     t.pid ??= upstream.pid; // 'direct': the upstream is the target

@@ -9,18 +9,24 @@
 //   path, headers, body(mode), streamEnd
 //              the request and what a complete stream ends with; default: OpenAI
 //              chat completions, see openaiChat below
-//   compare    name of the target to compare against (% throughput, added p50); the
-//              bar applies when that is a baseline ('baseline', 'baseline messages')
+//   compare    name of the target to compare against (% throughput, added p50), or a list of
+//              names (the first fills the table's column); the bar applies when that is a
+//              baseline ('baseline', 'baseline messages', 'baseline responses')
+//   prepare    optional, run once before the target starts (only when it is selected): may
+//              change the target, e.g. create the managed key it sends
 //
 // To add a target later, push another object: e.g. { ...gateway, name: 'ai-proxy redis',
 // env: { ...gateway.env, REDIS_URL: 'redis://127.0.0.1:6379' } }, or { ...anthropicMessages,
 // ... } for another POST /v1/messages request.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const MODEL = 'gpt-4o-mini';
 export const CLAUDE_MODEL = 'claude-3-5-haiku-latest';
 export const GATEWAY_KEY = 'bench-key';
+// A model the router sends to groq (its provider prefix), an OpenAI-compatible chat-only provider.
+export const BRIDGED_MODEL = 'groq:llama-3.1-8b-instant';
 
 // A realistic small chat request: system + user message, a couple of options.
 function openaiChatBody(mode) {
@@ -71,6 +77,67 @@ export const anthropicMessages = {
   body: (mode) => anthropicMessagesBody(mode),
   streamEnd: 'event: message_stop\ndata: {"type":"message_stop"}',
 };
+
+// The chat request's counterpart for POST /v1/responses, as the OpenAI SDKs send it: instructions,
+// the user turn as an input message, max_output_tokens; `store` left out, so it is on (OpenAI's
+// default), and the gateway keeps a record of every response as it does for a client that omits it.
+function openaiResponsesBody(mode, model = MODEL) {
+  const body = {
+    model,
+    instructions: 'You are a helpful assistant. Answer briefly.',
+    input: [{ role: 'user', content: 'Say hello and offer to help, in one short sentence.' }],
+    temperature: 0.2,
+    max_output_tokens: 64,
+  };
+  if (mode === 'stream') body.stream = true;
+  return body;
+}
+
+// A complete Responses stream ends with a whole response.completed event carrying the whole
+// Response. Its bytes differ between the native relay and the bridge (the bridge makes its own id
+// and timestamps), so every Responses cell checks the last event as an event, not as fixed bytes.
+export const openaiResponses = {
+  path: '/v1/responses',
+  headers: openaiChat.headers,
+  body: (mode) => openaiResponsesBody(mode),
+  streamEnd: { event: 'response.completed' },
+};
+
+/**
+ * A managed key for a target (issue 15), made with the built CLI in the target's own cwd and
+ * environment (SQLite at ./data/keys.sqlite3, or Redis with REDIS_URL), with a budget and rpm/tpm
+ * limits far above what a run can reach: every request is checked, reserved and settled, and none
+ * is refused. The printed key becomes the target's Bearer key.
+ */
+function withManagedKey(rootDir) {
+  return (t) => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        path.join(rootDir, 'bin/ai-proxy.js'),
+        'keys',
+        'create',
+        '--name',
+        'bench',
+        '--budget-total',
+        '1000000',
+        '--rpm',
+        '100000000',
+        '--tpm',
+        '100000000000',
+        '--json',
+      ],
+      {
+        cwd: t.cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...t.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const { key } = JSON.parse(out.toString('utf8'));
+    if (typeof key !== 'string') throw new Error(`${t.name}: keys create printed no key`);
+    t.headers = { ...t.headers, authorization: `Bearer ${key}` };
+  };
+}
 
 /**
  * @param {object} ctx
@@ -182,29 +249,72 @@ export function defineTargets(ctx) {
     REDIS_KEY_PREFIX: `ai-proxy-bench:${process.pid}:`,
     REDIS_FAIL_MODE: 'closed',
   });
+  // POST /v1/responses (issue 14). The native pass-through: gpt-4o-mini to the openai provider
+  // (`responses: true`, the canned upstream's /v1/responses), compared with the baseline's own
+  // Responses route. And the bridge: the same body for a model routed to groq, an OpenAI-compatible
+  // provider without the Responses API (GROQ_BASE_URL at the canned upstream's chat route):
+  // Responses → chat request, chat answer or stream → Response and its events, against the chat relay.
+  const responses = {
+    ...gateway,
+    ...openaiResponses,
+    name: 'ai-proxy responses',
+    compare: 'baseline responses',
+  };
+  const responsesChat = {
+    ...gateway,
+    ...openaiResponses,
+    name: 'ai-proxy responses→chat',
+    body: (mode) => openaiResponsesBody(mode, BRIDGED_MODEL),
+    env: { ...gateway.env, GROQ_API_KEY: 'gsk-bench-upstream', GROQ_BASE_URL: `${ctx.upstreamUrl}/v1` },
+    compare: 'ai-proxy',
+  };
+  // Managed-key enforcement (issue 15): the chat request with a managed key that has a budget and
+  // rpm/tpm limits that never bind, against the plain gateway with its unlimited API_KEYS key.
+  // Memory mode: the key in ./data/keys.sqlite3 of its own cwd, counters in memory. Redis mode: key,
+  // counters and budget in Redis (a fresh prefix), also compared with 'ai-proxy redis'.
+  const keysCwd = (name) => {
+    const dir = path.join(path.dirname(ctx.gatewayCwd), name);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  const budgeted = {
+    ...gateway,
+    name: 'ai-proxy budgeted key',
+    cwd: keysCwd('cwd-keys'),
+    compare: 'ai-proxy',
+    prepare: withManagedKey(ctx.rootDir),
+  };
+  const budgetedRedis = {
+    ...budgeted,
+    name: 'ai-proxy budgeted key redis',
+    cwd: keysCwd('cwd-keys-redis'),
+    env: {
+      ...gateway.env,
+      REDIS_URL: ctx.redisUrl,
+      REDIS_KEY_PREFIX: `ai-proxy-bench:${process.pid}:keys:`,
+      REDIS_FAIL_MODE: 'closed',
+    },
+    compare: ['ai-proxy', 'ai-proxy redis'],
+  };
+  const baselineCmd = {
+    cmd: [node, path.join(ctx.benchDir, 'baseline-proxy.mjs'), '--port', '{port}'],
+    env: { UPSTREAM_BASE_URL: `${ctx.upstreamUrl}/v1` },
+    cwd: ctx.benchDir,
+    ipc: true,
+    health: '/health',
+  };
   return [
     { ...openaiChat, name: 'direct', url: ctx.upstreamUrl },
-    {
-      ...openaiChat,
-      name: 'baseline',
-      cmd: [node, path.join(ctx.benchDir, 'baseline-proxy.mjs'), '--port', '{port}'],
-      env: { UPSTREAM_BASE_URL: `${ctx.upstreamUrl}/v1` },
-      cwd: ctx.benchDir,
-      ipc: true,
-      health: '/health',
-    },
-    {
-      ...anthropicMessages,
-      name: 'baseline messages',
-      cmd: [node, path.join(ctx.benchDir, 'baseline-proxy.mjs'), '--port', '{port}'],
-      env: { UPSTREAM_BASE_URL: `${ctx.upstreamUrl}/v1` },
-      cwd: ctx.benchDir,
-      ipc: true,
-      health: '/health',
-    },
+    { ...openaiChat, ...baselineCmd, name: 'baseline' },
+    { ...anthropicMessages, ...baselineCmd, name: 'baseline messages' },
+    { ...openaiResponses, ...baselineCmd, name: 'baseline responses' },
     gateway,
     messages,
-    // A stand-in gateway (BENCH_GATEWAY_CMD) gets the pass-through only: it cannot translate.
-    ...(ctx.gatewayCmd ? [] : [messagesOpenai, anthropic, gemini, limits, redis]),
+    responses,
+    // A stand-in gateway (BENCH_GATEWAY_CMD) gets the pass-throughs only: it cannot translate, and
+    // it has no managed keys.
+    ...(ctx.gatewayCmd
+      ? []
+      : [messagesOpenai, responsesChat, anthropic, gemini, limits, redis, budgeted, budgetedRedis]),
   ];
 }
