@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { compiledWorker } from '../compiled-worker.js';
 import { emptyResult, type IngestOptions, type IngestResult } from './ingest.js';
 import { IngestError, type SourceFile } from './ingest-sources.js';
+import { createLockBuffer } from './partition-locks.js';
 import { partitionPath } from './partitions.js';
 import { silentProgress } from './progress.js';
 
@@ -14,6 +15,8 @@ export function workerScript(): URL | undefined {
 export interface WorkerJob {
   files: SourceFile[];
   options: Omit<IngestOptions, 'progress' | 'cache'>;
+  /** The partition locks every thread shares (partition-locks.ts). */
+  locks: SharedArrayBuffer;
 }
 
 export type WorkerMessage =
@@ -22,9 +25,10 @@ export type WorkerMessage =
   | { type: 'error'; message: string };
 
 /**
- * LOGDB_IMPORT_PARALLELISM worker threads, each given whole partitions' worth of files (so two
- * threads rarely write one partition), balanced by bytes. SQLite work is synchronous, so threads
- * are what makes parallelism real; a killed process loses at most each thread's open slice.
+ * LOGDB_IMPORT_PARALLELISM worker threads, each given whole partitions' worth of files, balanced
+ * by bytes. Rows of other days still reach other threads' partitions; the shared partition locks
+ * keep one writer per partition at a time. SQLite work is synchronous, so threads are what makes
+ * parallelism real; a killed process loses at most each thread's open slice.
  */
 export async function ingestInWorkers(
   files: SourceFile[],
@@ -50,11 +54,12 @@ export async function ingestInWorkers(
   }
   const progress = options.progress ?? silentProgress;
   const { progress: _p, cache: _c, ...plain } = options;
+  const locks = createLockBuffer();
   const results = await Promise.all(
     buckets.map(
       (bucket) =>
         new Promise<IngestResult>((resolvePromise, reject) => {
-          const job: WorkerJob = { files: bucket.files, options: plain };
+          const job: WorkerJob = { files: bucket.files, options: plain, locks };
           const worker = new Worker(script, {
             workerData: job,
             resourceLimits: { maxYoungGenerationSizeMb: 64 },

@@ -13,6 +13,7 @@ ingestFiles(
     progress: { add: (bytes) => post({ type: 'progress', bytes }), setTotal() {}, done() {} },
   },
   1,
+  job.locks,
 ).then(
   (result) => post({ type: 'done', result }),
   (error: unknown) =>

@@ -25,6 +25,8 @@ import {
   type SourceFile,
 } from './ingest-sources.js';
 import { ingestInWorkers, size, workerScript } from './ingest-threads.js';
+import { memoryBudget, OPEN_PARTITIONS_PER_LANE } from './memory-budget.js';
+import { PartitionLocks } from './partition-locks.js';
 import { DAY_MS, type Granularity, partitionPath } from './partitions.js';
 import { type Progress, silentProgress } from './progress.js';
 import {
@@ -80,32 +82,82 @@ interface HashState {
   hash: Hash;
 }
 
-/** What a long-lived ingest keeps between runs. close() closes the partitions it opened. */
+/**
+ * What a long-lived ingest keeps between runs: a bounded set of open partitions (least recently
+ * used closed first, never one a file in flight is pinned to) and the hash states of the files.
+ * close() closes the partitions it opened.
+ */
 export class IngestCache {
   readonly dbs = new Map<string, Db>();
   readonly hashes = new Map<string, HashState>();
   readonly ftsChecked = new Map<Db, boolean>();
   readonly serversSeen = new Map<Db, Set<string>>();
+  private readonly pins = new Map<string, number>();
 
   /** Page cache per open partition, in KiB (derived from LOGDB_MEMORY_CAP_MB). */
   cacheKib = 16_384;
+  /** Open partitions kept beyond the pinned ones. */
+  maxOpen = OPEN_PARTITIONS_PER_LANE;
+  /** One writer per partition across this process's ingest threads. */
+  locks = new PartitionLocks();
 
   db(path: string): Db {
     let db = this.dbs.get(path);
-    if (db === undefined) {
-      db = openPartition(path);
-      // Bulk writes: a larger page cache, and WAL checkpoints every ~40 MB (2500 16 KB pages)
-      // rather than every 16 MB (each checkpoint copies pages into the database file and syncs it).
-      db.pragma(`cache_size = -${this.cacheKib}`);
-      db.pragma('wal_autocheckpoint = 2500');
+    if (db !== undefined) {
+      // Most recently used last: eviction takes from the front.
+      this.dbs.delete(path);
       this.dbs.set(path, db);
+      return db;
     }
+    db = openPartition(path);
+    // Bulk writes: a larger page cache, and WAL checkpoints every ~40 MB (2500 16 KB pages)
+    // rather than every 16 MB (each checkpoint copies pages into the database file and syncs it).
+    db.pragma(`cache_size = -${this.cacheKib}`);
+    db.pragma('wal_autocheckpoint = 2500');
+    this.dbs.set(path, db);
+    this.evict();
     return db;
+  }
+
+  /** Keeps `path` open until unpin (a file in flight holds its own partition across awaits). */
+  pin(path: string): Db {
+    this.pins.set(path, (this.pins.get(path) ?? 0) + 1);
+    return this.db(path);
+  }
+
+  unpin(path: string): void {
+    const n = (this.pins.get(path) ?? 1) - 1;
+    if (n > 0) this.pins.set(path, n);
+    else this.pins.delete(path);
+    this.evict();
+  }
+
+  /** One write transaction on a partition: under its lock, BEGIN IMMEDIATE (see partition-locks). */
+  write<T>(path: string, body: (db: Db) => T): T {
+    const db = this.db(path);
+    return this.locks.with(path, () => db.transaction(() => body(db)).immediate());
+  }
+
+  private evict(): void {
+    if (this.dbs.size <= this.maxOpen) return;
+    for (const [path, db] of this.dbs) {
+      if (this.dbs.size <= this.maxOpen) return;
+      if (this.pins.has(path) || db.inTransaction) continue;
+      this.forget(path, db);
+    }
+  }
+
+  private forget(path: string, db: Db): void {
+    db.close();
+    this.dbs.delete(path);
+    this.ftsChecked.delete(db);
+    this.serversSeen.delete(db);
   }
 
   close(): void {
     for (const db of this.dbs.values()) db.close();
     this.dbs.clear();
+    this.pins.clear();
     this.ftsChecked.clear();
     this.serversSeen.clear();
   }
@@ -190,12 +242,20 @@ function writeCheckpoint(db: Db, path: string, checkpoint: Checkpoint): void {
 }
 
 async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
+  const homePath = partitionPath(ctx.options.dbRoot, file.day, ctx.options.granularity);
+  const home = ctx.cache.pin(homePath);
+  try {
+    await ingestFileInto(ctx, file, homePath, home);
+  } finally {
+    ctx.cache.unpin(homePath);
+  }
+}
+
+async function ingestFileInto(ctx: Context, file: SourceFile, homePath: string, home: Db): Promise<void> {
   const { options, cache } = ctx;
   const stats = statSync(file.path);
   const size = stats.size;
   const mtime = Math.trunc(stats.mtimeMs);
-  const homePath = partitionPath(options.dbRoot, file.day, options.granularity);
-  const home = cache.db(homePath);
   const checkpoint = home
     .prepare('SELECT bytes_consumed, mtime_ms, sha256, records FROM ingest_sources WHERE source_path = ?')
     .get(file.path) as Checkpoint | undefined;
@@ -293,15 +353,14 @@ async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
       // Rows for other partitions first (idempotent), then this file's rows with its checkpoint.
       for (const [target, items] of byPartition) {
         if (target === homePath) continue;
-        const db = cache.db(target);
-        db.transaction(() => insertRows(ctx, db, items))();
+        cache.write(target, (db) => insertRows(ctx, db, items));
         ctx.touched.add(target);
       }
       hash.update(complete);
       offset += complete.length;
       const digest = hash.copy().digest('hex');
       const own = byPartition.get(homePath) ?? [];
-      home.transaction(() => {
+      cache.write(homePath, () => {
         insertRows(ctx, home, own);
         writeCheckpoint(home, file.path, {
           bytes_consumed: offset,
@@ -309,7 +368,7 @@ async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
           sha256: digest,
           records,
         });
-      })();
+      });
       if (own.length > 0) ctx.touched.add(homePath);
       cache.hashes.set(file.path, { offset, digest, hash: hash.copy() });
       ctx.progress.add(bytesRead);
@@ -319,14 +378,14 @@ async function ingestFile(ctx: Context, file: SourceFile): Promise<void> {
       // Record the mtime even when nothing new was whole, so an unchanged file is skipped cheaply.
       const digest = hash.copy().digest('hex');
       if (pending.length === 0) {
-        home.transaction(() =>
+        cache.write(homePath, () =>
           writeCheckpoint(home, file.path, {
             bytes_consumed: offset,
             mtime_ms: mtime,
             sha256: digest,
             records,
           }),
-        )();
+        );
       }
     }
   } finally {
@@ -339,16 +398,17 @@ export async function ingestFiles(
   files: SourceFile[],
   options: IngestOptions,
   concurrency: number,
+  lockBuffer?: SharedArrayBuffer,
 ): Promise<IngestResult> {
-  const parallelism = Math.max(1, options.parallelism ?? 1);
-  const capBytes = (options.memoryCapMb ?? 256) * 1_048_576;
-  // Each file in flight holds a read buffer, its decoded text and its parsed records (≈ 4×).
-  const chunkBytes =
-    options.sliceBytes ??
-    Math.max(64 * 1024, Math.min(8 * 1_048_576, Math.floor(capBytes / (parallelism * 4))));
+  // Every lane of the process (a thread, or a file in flight here) gets an equal share of the cap.
+  const lanes = Math.max(1, options.parallelism ?? 1);
+  const budget = memoryBudget(options.memoryCapMb ?? 256, lanes);
+  const chunkBytes = options.sliceBytes ?? budget.sliceBytes;
   const ownCache = options.cache === undefined;
   const cache = options.cache ?? new IngestCache();
-  cache.cacheKib = Math.max(2048, Math.min(65_536, Math.floor(capBytes / 1024 / 4 / parallelism)));
+  cache.cacheKib = budget.cacheKib;
+  cache.maxOpen = budget.maxOpen * Math.max(1, concurrency);
+  if (lockBuffer !== undefined) cache.locks = new PartitionLocks(lockBuffer);
   const ctx: Context = {
     options,
     cache,
