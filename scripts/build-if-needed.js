@@ -25,5 +25,6 @@ if (sourcesChanged) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
     stdio: 'inherit',
   });
+  execFileSync(process.execPath, ['scripts/build-console.mjs'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(stamp)}, '')`]);
 }

@@ -25,6 +25,7 @@ import { contextFor } from './request-context.js';
 import { nextRequestId } from './request-id.js';
 import { registerAdminKeyRoutes } from './routes/admin-keys.js';
 import { registerChatRoute } from './routes/chat.js';
+import { registerConsole } from './routes/console.js';
 import { registerCountTokensRoute } from './routes/count-tokens.js';
 import { registerDocs } from './routes/docs.js';
 import { registerEmbeddingsRoute } from './routes/embeddings.js';
@@ -196,6 +197,7 @@ export async function buildApp(runtime: Runtime, files?: TlsFiles): Promise<Fast
 
   await registerDocs(app, process.env.REDOC_SCRIPT_URL);
   registerStatusPage(app, runtime);
+  registerConsole(app, runtime);
   registerHealthRoute(app, runtime);
   registerModelRoutes(app, runtime);
   registerChatRoute(app, chat);

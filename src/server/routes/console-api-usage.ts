@@ -1,0 +1,141 @@
+// The console's usage history, read from the log store: requests, tokens, cost and errors per hour
+// or day, and the same totals by provider, model and client key, over a time range. One GROUP BY
+// per partition on the ts index, merged here, so a range of a million rows stays well under a
+// second.
+import { listPartitions } from '../../logstore/partitions.js';
+import { openPartition } from '../../logstore/schema.js';
+
+export type Bucket = 'hour' | 'day';
+
+export interface Totals {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost: number;
+}
+
+export interface SeriesPoint extends Totals {
+  /** The bucket's start, epoch seconds (UTC). */
+  t: number;
+}
+
+export interface GroupTotals extends Totals {
+  name: string | null;
+}
+
+export interface UsageHistory {
+  since: string;
+  until: string;
+  bucket: Bucket;
+  partitions: number;
+  totals: Totals;
+  series: SeriesPoint[];
+  by_provider: GroupTotals[];
+  by_model: GroupTotals[];
+  by_client: GroupTotals[];
+}
+
+const BUCKET_MS: Record<Bucket, number> = { hour: 3_600_000, day: 86_400_000 };
+
+const SUMS = `COUNT(*) AS requests, SUM(status_code >= 400) AS errors,
+  TOTAL(prompt_tokens) AS prompt_tokens, TOTAL(completion_tokens) AS completion_tokens,
+  TOTAL(total_tokens) AS total_tokens, TOTAL(cost) AS cost`;
+
+function empty(): Totals {
+  return { requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 };
+}
+
+function add(into: Totals, row: Totals): void {
+  into.requests += row.requests;
+  into.errors += row.errors ?? 0;
+  into.prompt_tokens += row.prompt_tokens;
+  into.completion_tokens += row.completion_tokens;
+  into.total_tokens += row.total_tokens;
+  into.cost += row.cost;
+}
+
+function rounded<T extends Totals>(totals: T): T {
+  return { ...totals, cost: Math.round(totals.cost * 1e6) / 1e6 };
+}
+
+function addTo(map: Map<string | null, Totals>, key: string | null, row: Totals): void {
+  let totals = map.get(key);
+  if (totals === undefined) {
+    totals = empty();
+    map.set(key, totals);
+  }
+  add(totals, row);
+}
+
+function sorted(map: Map<string | null, Totals>): GroupTotals[] {
+  return [...map]
+    .map(([name, totals]) => rounded({ name, ...totals }))
+    .sort((a, b) => b.requests - a.requests || b.cost - a.cost);
+}
+
+/** Every bucket in [since, until), zeros included, so a chart's axis has no gaps. */
+function filledSeries(
+  buckets: Map<number, Totals>,
+  since: number,
+  until: number,
+  size: number,
+): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  for (let t = Math.floor(since / size) * size; t < until; t += size) {
+    out.push(rounded({ t: t / 1000, ...(buckets.get(t) ?? empty()) }));
+  }
+  return out;
+}
+
+export function usageHistory(dbRoot: string, since: number, until: number, bucket: Bucket): UsageHistory {
+  const size = BUCKET_MS[bucket];
+  const totals = empty();
+  const buckets = new Map<number, Totals>();
+  const providers = new Map<string | null, Totals>();
+  const models = new Map<string | null, Totals>();
+  const clients = new Map<string | null, Totals>();
+  const partitions = listPartitions(dbRoot, new Date(since), new Date(until));
+  const params = { since, until };
+  const range = 'WHERE ts >= @since AND ts < @until';
+  for (const partition of partitions) {
+    const db = openPartition(partition.path, { readonly: true });
+    try {
+      const group = (column: string) =>
+        db
+          .prepare(`SELECT ${column} AS name, ${SUMS} FROM requests ${range} GROUP BY 1`)
+          .all(params) as (Totals & {
+          name: string | null;
+        })[];
+      const series = db
+        .prepare(`SELECT (ts / ${size}) * ${size} AS t, ${SUMS} FROM requests ${range} GROUP BY 1`)
+        .all(params) as (Totals & { t: number })[];
+      for (const row of series) {
+        let point = buckets.get(row.t);
+        if (point === undefined) {
+          point = empty();
+          buckets.set(row.t, point);
+        }
+        add(point, row);
+        add(totals, row);
+      }
+      for (const row of group('provider')) addTo(providers, row.name, row);
+      for (const row of group('COALESCE(model_mapped, model_original)')) addTo(models, row.name, row);
+      for (const row of group('api_key_hash')) addTo(clients, row.name, row);
+    } finally {
+      db.close();
+    }
+  }
+  return {
+    since: new Date(since).toISOString(),
+    until: new Date(until).toISOString(),
+    bucket,
+    partitions: partitions.length,
+    totals: rounded(totals),
+    series: filledSeries(buckets, since, until, size),
+    by_provider: sorted(providers),
+    by_model: sorted(models),
+    by_client: sorted(clients),
+  };
+}
