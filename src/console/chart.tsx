@@ -23,7 +23,9 @@ interface Props {
 }
 
 function options(props: Props, width: number): uPlot.Options {
-  const bars = uPlot.paths.bars?.({ size: [0.7, 40] });
+  // A second bar series (errors of the requests) is drawn narrower over the first.
+  let barIndex = 0;
+  const barsFor = () => uPlot.paths.bars?.({ size: barIndex++ === 0 ? [0.7, 40] : [0.35, 20] });
   const format = props.series[0]?.format ?? ((v: number) => String(v));
   return {
     title: props.title,
@@ -36,7 +38,7 @@ function options(props: Props, width: number): uPlot.Options {
       {
         stroke: '#555',
         grid: { stroke: '#eee' },
-        size: 70,
+        size: 80,
         values: (_u, splits) => splits.map((v) => (v === null ? '' : format(v))),
       },
     ],
@@ -47,7 +49,7 @@ function options(props: Props, width: number): uPlot.Options {
         stroke: s.color,
         fill: s.bars ? `${s.color}99` : `${s.color}22`,
         width: s.bars ? 0 : 2,
-        paths: s.bars ? bars : undefined,
+        paths: s.bars ? barsFor() : undefined,
         points: { show: false },
         value: (_u: uPlot, v: number | null) => (v === null ? '–' : (s.format ?? format)(v)),
       })),

@@ -8,8 +8,10 @@ export function count(value: number | null | undefined): string {
 export function money(value: number | null | undefined): string {
   if (value === null || value === undefined) return '–';
   if (value === 0) return '$0';
-  if (value < 0.01) return `$${value.toFixed(6)}`;
-  return `$${value.toFixed(value < 100 ? 4 : 2)}`;
+  // Three significant digits for small sums: $0.00321, not $0.003210 or $0.00.
+  if (value < 0.01) return `$${Number(value.toPrecision(3))}`;
+  if (Number.isInteger(value)) return `$${value}`;
+  return `$${value.toFixed(value < 1 ? 4 : 2)}`;
 }
 
 export function ms(value: number | null | undefined): string {

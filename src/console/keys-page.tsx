@@ -61,7 +61,7 @@ export function KeysPage() {
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id}>
-                  <td>{row.name}</td>
+                  <td class="nowrap">{row.name}</td>
                   <td>
                     <code>{row.id}</code>
                   </td>
