@@ -1,5 +1,5 @@
 // Limits kept in this process: per key, 60 one-second buckets of requests and tokens (a sliding
-// minute at one-second resolution) and the UTC day's counts. Every step is synchronous, so a
+// minute at one-second resolution, minute-window.ts) and the UTC day's counts. Every step is synchronous, so a
 // selection and its reservation cannot interleave with another request's: 200 concurrent requests
 // against a 50-a-minute key let exactly 50 through. The Redis store runs the same algorithm in Lua.
 import {
@@ -18,6 +18,7 @@ import {
   type Settlement,
   type UsageView,
 } from './limit-store.js';
+import { type MinuteBucket, MinuteWindow } from './minute-window.js';
 
 /** What a key keeps besides its minute buckets: the day's counts and its cooldown. */
 interface DayState {
@@ -32,25 +33,21 @@ interface DayState {
 }
 
 interface KeyCounters extends DayState {
-  stamps: Float64Array;
-  requests: Float64Array;
-  tokens: Float64Array;
+  minute: MinuteWindow;
 }
 
 /** The snapshot written to disk: plain JSON, restored at start. */
 export interface MemorySnapshot {
   version: 1;
   savedAt: number;
-  keys: Record<string, DayState & { buckets: [second: number, requests: number, tokens: number][] }>;
+  keys: Record<string, DayState & { buckets: MinuteBucket[] }>;
   clients: { day: number; totals: Record<string, ClientUsage> };
   cursors: Record<string, number>;
 }
 
 function newCounters(): KeyCounters {
   return {
-    stamps: new Float64Array(MINUTE_SECONDS).fill(-1),
-    requests: new Float64Array(MINUTE_SECONDS),
-    tokens: new Float64Array(MINUTE_SECONDS),
+    minute: new MinuteWindow(),
     day: -1,
     requestsDay: 0,
     tokensDay: 0,
@@ -60,14 +57,6 @@ function newCounters(): KeyCounters {
     cooldownUntil: 0,
     cooldownReason: 'rate-limited',
   };
-}
-
-interface Window {
-  requests: number;
-  tokens: number;
-  /** The oldest second in the window holding requests / tokens, or -1. */
-  oldestRequest: number;
-  oldestToken: number;
 }
 
 export class MemoryLimitStore implements LimitStore {
@@ -100,22 +89,6 @@ export class MemoryLimitStore implements LimitStore {
       counters.costDay = 0;
     }
     return counters;
-  }
-
-  private window(counters: KeyCounters, second: number): Window {
-    const w: Window = { requests: 0, tokens: 0, oldestRequest: -1, oldestToken: -1 };
-    const from = second - MINUTE_SECONDS;
-    for (let i = 0; i < MINUTE_SECONDS; i++) {
-      const stamp = counters.stamps[i]!;
-      if (stamp <= from) continue;
-      const requests = counters.requests[i]!;
-      const tokens = counters.tokens[i]!;
-      w.requests += requests;
-      w.tokens += tokens;
-      if (requests > 0 && (w.oldestRequest === -1 || stamp < w.oldestRequest)) w.oldestRequest = stamp;
-      if (tokens > 0 && (w.oldestToken === -1 || stamp < w.oldestToken)) w.oldestToken = stamp;
-    }
-    return w;
   }
 
   select(input: SelectInput): SelectResult {
@@ -163,14 +136,7 @@ export class MemoryLimitStore implements LimitStore {
     if (chosen === -1) return { ok: false, freeInMs };
     const spec = keys[chosen]!;
     const counters = this.countersOf(spec.id, day);
-    const slot = second % MINUTE_SECONDS;
-    if (counters.stamps[slot] !== second) {
-      counters.stamps[slot] = second;
-      counters.requests[slot] = 0;
-      counters.tokens[slot] = 0;
-    }
-    counters.requests[slot]! += 1;
-    counters.tokens[slot]! += input.estimate;
+    counters.minute.add(second, 1, input.estimate);
     counters.requestsDay += 1;
     counters.tokensDay += input.estimate;
     this.dirty = true;
@@ -198,7 +164,7 @@ export class MemoryLimitStore implements LimitStore {
       if (counters.tokensDay + estimate > limits.max_token_day) wait = Math.max(wait, toMidnight);
     }
     if (limits.max_request_min !== undefined || limits.max_token_min !== undefined) {
-      const w = this.window(counters, second);
+      const w = counters.minute.totals(second);
       if (limits.max_request_min !== undefined && w.requests + 1 > limits.max_request_min) {
         wait = Math.max(wait, (w.oldestRequest + MINUTE_SECONDS) * 1000 - now);
       }
@@ -215,9 +181,7 @@ export class MemoryLimitStore implements LimitStore {
     if (counters === undefined) return;
     const used = settlement?.totalTokens ?? 0;
     const delta = used - lease.estimate;
-    const slot = lease.second % MINUTE_SECONDS;
-    if (counters.stamps[slot] === lease.second)
-      counters.tokens[slot] = Math.max(0, counters.tokens[slot]! + delta);
+    counters.minute.adjustTokens(lease.second, delta);
     if (counters.day === lease.day) {
       counters.tokensDay = Math.max(0, counters.tokensDay + delta);
       if (settlement !== undefined) {
@@ -276,7 +240,7 @@ export class MemoryLimitStore implements LimitStore {
     const keys = new Map<string, KeyUsage>();
     for (const id of keyIds) {
       const counters = this.countersOf(id, day);
-      const w = this.window(counters, second);
+      const w = counters.minute.totals(second);
       keys.set(id, {
         requestsMinute: w.requests,
         tokensMinute: w.tokens,
@@ -307,14 +271,10 @@ export class MemoryLimitStore implements LimitStore {
 
   snapshot(now: number): MemorySnapshot {
     const keys: MemorySnapshot['keys'] = {};
-    const from = Math.floor(now / 1000) - MINUTE_SECONDS;
+    const second = Math.floor(now / 1000);
     for (const [id, c] of this.counters) {
-      const buckets: [number, number, number][] = [];
-      for (let i = 0; i < MINUTE_SECONDS; i++) {
-        if (c.stamps[i]! > from) buckets.push([c.stamps[i]!, c.requests[i]!, c.tokens[i]!]);
-      }
-      const { stamps: _stamps, requests: _requests, tokens: _tokens, ...day } = c;
-      keys[id] = { ...day, buckets };
+      const { minute, ...day } = c;
+      keys[id] = { ...day, buckets: minute.buckets(second) };
     }
     return {
       version: 1,
@@ -328,12 +288,7 @@ export class MemoryLimitStore implements LimitStore {
   restore(snapshot: MemorySnapshot): void {
     for (const [id, saved] of Object.entries(snapshot.keys)) {
       const c = newCounters();
-      for (const [second, requests, tokens] of saved.buckets) {
-        const slot = second % MINUTE_SECONDS;
-        c.stamps[slot] = second;
-        c.requests[slot] = requests;
-        c.tokens[slot] = tokens;
-      }
+      c.minute.load(saved.buckets);
       const { buckets: _buckets, ...day } = saved;
       this.counters.set(id, Object.assign(c, day));
     }

@@ -1,8 +1,8 @@
 // Limits kept in Redis, shared by every gateway instance that points at it. Selection plus
-// reservation is one Lua script (one round trip, atomic); settlement is another. Commands fail
-// fast while Redis is away (no offline queue), and every command has a deadline (a frozen Redis
-// keeps its connection open and never answers), so the failover store can count locally meanwhile.
-import { Redis } from 'ioredis';
+// reservation is one Lua script (one round trip, atomic); settlement is another. The connection
+// (redis-connection.ts) fails fast while Redis is away and gives every command a deadline, so the
+// failover store can count locally meanwhile.
+import type { Redis } from 'ioredis';
 import {
   type ClientUsage,
   type CooldownReason,
@@ -11,12 +11,13 @@ import {
   type KeyUsage,
   type Lease,
   type LimitStore,
-  MINUTE_SECONDS,
   type SelectInput,
   type SelectResult,
   type Settlement,
   type UsageView,
 } from './limit-store.js';
+import { minuteFromRedisHash } from './minute-window.js';
+import { pipelineReader, RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
 import { SELECT_SCRIPT, SETTLE_SCRIPT } from './redis-scripts.js';
 
 interface ScriptedRedis extends Redis {
@@ -24,55 +25,17 @@ interface ScriptedRedis extends Redis {
   aiProxySettle(...args: (string | number)[]): Promise<number>;
 }
 
-export interface RedisStoreOptions {
-  url: string;
+export interface RedisStoreOptions extends RedisConnectionOptions {
   prefix: string;
-  /** A command not answered by then fails with "Command timed out". */
-  commandTimeoutMs: number;
-  onError: (error: Error) => void;
 }
 
-export class RedisLimitStore implements LimitStore {
+export class RedisLimitStore extends RedisConnection<ScriptedRedis> implements LimitStore {
   readonly kind = 'redis';
-  readonly client: ScriptedRedis;
   private readonly prefix: string;
 
   constructor(options: RedisStoreOptions) {
+    super(options, { aiProxySelect: SELECT_SCRIPT, aiProxySettle: SETTLE_SCRIPT });
     this.prefix = options.prefix;
-    const client = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: options.commandTimeoutMs,
-      // Commands issued in the same tick (many requests at once) go out in one write.
-      enableAutoPipelining: true,
-      // Reconnect forever, at most every 2 s: Redis coming back is picked up on its own.
-      retryStrategy: (times) => Math.min(times * 100, 2000),
-      lazyConnect: true,
-    });
-    client.defineCommand('aiProxySelect', { numberOfKeys: 0, lua: SELECT_SCRIPT });
-    client.defineCommand('aiProxySettle', { numberOfKeys: 0, lua: SETTLE_SCRIPT });
-    client.on('error', options.onError);
-    this.client = client as ScriptedRedis;
-  }
-
-  /** Connects, waiting at most `timeoutMs`; false when Redis did not answer in time. */
-  async connect(timeoutMs: number): Promise<boolean> {
-    const connecting = this.client.connect().then(
-      () => true,
-      () => false,
-    );
-    const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref());
-    return Promise.race([connecting, timeout]);
-  }
-
-  get ready(): boolean {
-    return this.client.status === 'ready';
-  }
-
-  /** Resolves when Redis answers a PING within the command deadline; rejects otherwise. */
-  async ping(): Promise<void> {
-    await this.client.ping();
   }
 
   async select(input: SelectInput): Promise<SelectResult> {
@@ -159,28 +122,17 @@ export class RedisLimitStore implements LimitStore {
       pipeline.pttl(`${kp}:cool`);
     }
     pipeline.hgetall(`${this.prefix}c:${day}`);
-    const results = (await pipeline.exec()) ?? [];
-    const value = (i: number): unknown => {
-      const [error, result] = results[i] ?? [null, null];
-      if (error) throw error;
-      return result;
-    };
+    const value = pipelineReader(await pipeline.exec());
     const keys = new Map<string, KeyUsage>();
     keyIds.forEach((id, n) => {
       const minute = value(n * 4) as Record<string, string>;
       const daily = value(n * 4 + 1) as Record<string, string>;
       const reason = value(n * 4 + 2) as string | null;
       const ttl = value(n * 4 + 3) as number;
-      let requestsMinute = 0;
-      let tokensMinute = 0;
-      for (const [field, count] of Object.entries(minute)) {
-        if (Number(field.slice(2)) <= second - MINUTE_SECONDS) continue;
-        if (field.startsWith('r:')) requestsMinute += Number(count);
-        else tokensMinute += Number(count);
-      }
+      const inMinute = minuteFromRedisHash(minute, second);
       keys.set(id, {
-        requestsMinute,
-        tokensMinute,
+        requestsMinute: inMinute.requests,
+        tokensMinute: inMinute.tokens,
         requestsDay: Number(daily.r ?? 0),
         tokensDay: Number(daily.t ?? 0),
         promptTokensDay: Number(daily.p ?? 0),
@@ -205,9 +157,5 @@ export class RedisLimitStore implements LimitStore {
       else client.cost = Number(count);
     }
     return { day: dayLabel(day), keys, clients };
-  }
-
-  async close(): Promise<void> {
-    this.client.disconnect();
   }
 }

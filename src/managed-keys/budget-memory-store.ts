@@ -1,10 +1,11 @@
 // Client-key limits and budgets kept in this process: per key, 60 one-second buckets of requests
-// and tokens (the sliding minute, as memory-limit-store.ts keeps them), the UTC day's requests,
+// and tokens (the sliding minute of minute-window.ts, as memory-limit-store.ts keeps it), the UTC day's requests,
 // tokens and cost, the UTC month's and the lifetime cost, and the open reservations. Every step is
 // synchronous, so a reservation cannot interleave with another: the decision is exact. The Redis
 // store runs the same rule in Lua (redis-budget-scripts.ts).
 import { randomBytes } from 'node:crypto';
 import { MINUTE_SECONDS } from '../keys/limit-store.js';
+import { type MinuteBucket, MinuteWindow } from '../keys/minute-window.js';
 import {
   type Actual,
   type BudgetStore,
@@ -42,9 +43,7 @@ interface PeriodCounts {
 }
 
 interface KeyCounters extends PeriodCounts {
-  stamps: Float64Array;
-  requests: Float64Array;
-  tokens: Float64Array;
+  minute: MinuteWindow;
   /** Open reservations by id, in the order they were made. */
   open: Map<string, Reservation>;
 }
@@ -53,14 +52,12 @@ interface KeyCounters extends PeriodCounts {
 export interface BudgetSnapshot {
   version: 1;
   savedAt: number;
-  keys: Record<string, PeriodCounts & { buckets: [second: number, requests: number, tokens: number][] }>;
+  keys: Record<string, PeriodCounts & { buckets: MinuteBucket[] }>;
 }
 
 function newCounters(): KeyCounters {
   return {
-    stamps: new Float64Array(MINUTE_SECONDS).fill(-1),
-    requests: new Float64Array(MINUTE_SECONDS),
-    tokens: new Float64Array(MINUTE_SECONDS),
+    minute: new MinuteWindow(),
     day: -1,
     requestsDay: 0,
     tokensDay: 0,
@@ -70,14 +67,6 @@ function newCounters(): KeyCounters {
     costTotal: 0,
     open: new Map(),
   };
-}
-
-interface Window {
-  requests: number;
-  tokens: number;
-  /** The oldest second in the window holding requests / tokens, or -1. */
-  oldestRequest: number;
-  oldestToken: number;
 }
 
 export function newReservationId(): string {
@@ -122,22 +111,6 @@ export class MemoryBudgetStore implements BudgetStore {
     return counters;
   }
 
-  private window(counters: KeyCounters, second: number): Window {
-    const w: Window = { requests: 0, tokens: 0, oldestRequest: -1, oldestToken: -1 };
-    const from = second - MINUTE_SECONDS;
-    for (let i = 0; i < MINUTE_SECONDS; i++) {
-      const stamp = counters.stamps[i]!;
-      if (stamp <= from) continue;
-      const requests = counters.requests[i]!;
-      const tokens = counters.tokens[i]!;
-      w.requests += requests;
-      w.tokens += tokens;
-      if (requests > 0 && (w.oldestRequest === -1 || stamp < w.oldestRequest)) w.oldestRequest = stamp;
-      if (tokens > 0 && (w.oldestToken === -1 || stamp < w.oldestToken)) w.oldestToken = stamp;
-    }
-    return w;
-  }
-
   /** Forgets open reservations past their time to live: they stay counted at their estimate. */
   private expire(counters: KeyCounters, now: number): void {
     const before = now - this.reservationTtlMs;
@@ -171,14 +144,7 @@ export class MemoryBudgetStore implements BudgetStore {
     const refusal = this.rateRefusal(limits, counters, second, tokens, now);
     if (refusal !== undefined) return refusal;
 
-    const slot = second % MINUTE_SECONDS;
-    if (counters.stamps[slot] !== second) {
-      counters.stamps[slot] = second;
-      counters.requests[slot] = 0;
-      counters.tokens[slot] = 0;
-    }
-    counters.requests[slot]! += 1;
-    counters.tokens[slot]! += tokens;
+    counters.minute.add(second, 1, tokens);
     counters.requestsDay += 1;
     counters.tokensDay += tokens;
     counters.costDay += cost;
@@ -221,7 +187,7 @@ export class MemoryBudgetStore implements BudgetStore {
       }
     };
     if (limits.rpm >= 0 || limits.tpm >= 0) {
-      const w = this.window(counters, second);
+      const w = counters.minute.totals(second);
       if (limits.rpm >= 0 && w.requests + 1 > limits.rpm) {
         const alone = limits.rpm < 1;
         note('rpm', alone ? 60_000 : (w.oldestRequest + MINUTE_SECONDS) * 1000 - now, alone);
@@ -260,11 +226,7 @@ export class MemoryBudgetStore implements BudgetStore {
     if (counters === undefined || !counters.open.delete(reservation.id)) return;
     const tokenDelta = tokens - reservation.tokens;
     const costDelta = cost - toNanos(reservation.cost);
-    const second = Math.floor(reservation.at / 1000);
-    const slot = second % MINUTE_SECONDS;
-    if (counters.stamps[slot] === second) {
-      counters.tokens[slot] = Math.max(0, counters.tokens[slot]! + tokenDelta);
-    }
+    counters.minute.adjustTokens(Math.floor(reservation.at / 1000), tokenDelta);
     if (counters.day === reservation.day) {
       counters.tokensDay = Math.max(0, counters.tokensDay + tokenDelta);
       counters.costDay = Math.max(0, counters.costDay + costDelta);
@@ -277,7 +239,7 @@ export class MemoryBudgetStore implements BudgetStore {
 
   view(keyId: string, policy: KeyPolicy, now: number): KeyUsageView {
     const counters = this.countersOf(keyId, now);
-    const w = this.window(counters, Math.floor(now / 1000));
+    const w = counters.minute.totals(Math.floor(now / 1000));
     const inFlight = { requests: 0, tokens: 0, cost: 0 };
     let inFlightDay = 0;
     let inFlightMonth = 0;
@@ -314,12 +276,8 @@ export class MemoryBudgetStore implements BudgetStore {
   /** Open reservations are not written: after a restart nobody can settle them, so they stay counted. */
   snapshot(now: number): BudgetSnapshot {
     const keys: BudgetSnapshot['keys'] = {};
-    const from = Math.floor(now / 1000) - MINUTE_SECONDS;
+    const second = Math.floor(now / 1000);
     for (const [id, c] of this.counters) {
-      const buckets: [number, number, number][] = [];
-      for (let i = 0; i < MINUTE_SECONDS; i++) {
-        if (c.stamps[i]! > from) buckets.push([c.stamps[i]!, c.requests[i]!, c.tokens[i]!]);
-      }
       keys[id] = {
         day: c.day,
         requestsDay: c.requestsDay,
@@ -328,7 +286,7 @@ export class MemoryBudgetStore implements BudgetStore {
         month: c.month,
         costMonth: c.costMonth,
         costTotal: c.costTotal,
-        buckets,
+        buckets: c.minute.buckets(second),
       };
     }
     return { version: 1, savedAt: now, keys };
@@ -350,17 +308,13 @@ export class MemoryBudgetStore implements BudgetStore {
       if (!numbers.every(Number.isFinite) || !Array.isArray(saved.buckets)) {
         throw new Error(`damaged budget counts for ${id}`);
       }
-      const c = newCounters();
-      for (const bucket of saved.buckets) {
-        const [second, requests, tokens] = bucket;
+      for (const [second, requests, tokens] of saved.buckets) {
         if (!Number.isInteger(second) || !Number.isFinite(requests) || !Number.isFinite(tokens)) {
           throw new Error(`damaged minute bucket for ${id}`);
         }
-        const slot = second % MINUTE_SECONDS;
-        c.stamps[slot] = second;
-        c.requests[slot] = requests;
-        c.tokens[slot] = tokens;
       }
+      const c = newCounters();
+      c.minute.load(saved.buckets);
       c.day = saved.day;
       c.requestsDay = saved.requestsDay;
       c.tokensDay = saved.tokensDay;

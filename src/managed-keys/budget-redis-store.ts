@@ -1,9 +1,10 @@
 // Client-key limits and budgets kept in Redis, shared by every gateway instance that points at it:
 // a reservation is one Lua script (check every limit and budget, count it), a settlement or a
-// release another. Like the provider-key limit store, commands fail fast while Redis is away (no
-// offline queue) and have a deadline, so the failover store can take over.
-import { Redis } from 'ioredis';
-import { MINUTE_SECONDS } from '../keys/limit-store.js';
+// release another. On the same connection as the provider-key limit store (redis-connection.ts):
+// commands fail fast while Redis is away and have a deadline, so the failover store can take over.
+import type { Redis } from 'ioredis';
+import { minuteFromRedisHash } from '../keys/minute-window.js';
+import { pipelineReader, RedisConnection, type RedisConnectionOptions } from '../keys/redis-connection.js';
 import { newReservationId } from './budget-memory-store.js';
 import {
   type Actual,
@@ -36,13 +37,9 @@ interface ScriptedRedis extends Redis {
   aiProxyBudgetFinish(...args: (string | number)[]): Promise<number>;
 }
 
-export interface RedisBudgetOptions {
-  url: string;
+export interface RedisBudgetOptions extends RedisConnectionOptions {
   /** REDIS_KEY_PREFIX; keys go under prefix + 'budget:' + key id + ':'. */
   prefix: string;
-  /** A command not answered by then fails with "Command timed out". */
-  commandTimeoutMs: number;
-  onError: (error: Error) => void;
   /** Open reservations older than this are forgotten, counted at their estimate. */
   reservationTtlMs?: number;
 }
@@ -55,46 +52,15 @@ function memberOf(reservation: Reservation): string {
   return `${reservation.id}:${second}:${reservation.day}:${reservation.month}:${reservation.tokens}:${toNanos(reservation.cost)}`;
 }
 
-export class RedisBudgetStore implements BudgetStore {
+export class RedisBudgetStore extends RedisConnection<ScriptedRedis> implements BudgetStore {
   readonly kind = 'redis';
-  readonly client: ScriptedRedis;
   private readonly prefix: string;
   private readonly reservationTtlMs: number;
 
   constructor(options: RedisBudgetOptions) {
+    super(options, { aiProxyBudgetReserve: RESERVE_SCRIPT, aiProxyBudgetFinish: FINISH_SCRIPT });
     this.prefix = `${options.prefix}budget:`;
     this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS;
-    const client = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: options.commandTimeoutMs,
-      enableAutoPipelining: true,
-      retryStrategy: (times) => Math.min(times * 100, 2000),
-      lazyConnect: true,
-    });
-    client.defineCommand('aiProxyBudgetReserve', { numberOfKeys: 0, lua: RESERVE_SCRIPT });
-    client.defineCommand('aiProxyBudgetFinish', { numberOfKeys: 0, lua: FINISH_SCRIPT });
-    client.on('error', options.onError);
-    this.client = client as ScriptedRedis;
-  }
-
-  /** Connects, waiting at most `timeoutMs`; false when Redis did not answer in time. */
-  async connect(timeoutMs: number): Promise<boolean> {
-    const connecting = this.client.connect().then(
-      () => true,
-      () => false,
-    );
-    const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref());
-    return Promise.race([connecting, timeout]);
-  }
-
-  get ready(): boolean {
-    return this.client.status === 'ready';
-  }
-
-  async ping(): Promise<void> {
-    await this.client.ping();
   }
 
   private base(keyId: string): string {
@@ -177,27 +143,17 @@ export class RedisBudgetStore implements BudgetStore {
     const day = dayOf(now);
     const month = monthOf(now);
     const second = Math.floor(now / 1000);
-    const results =
-      (await this.client
+    const value = pipelineReader(
+      await this.client
         .pipeline()
         .hgetall(`${base}m`)
         .hmget(`${base}d:${day}`, 'r', 't', 'cost')
         .hget(`${base}mo:${month}`, 'cost')
         .hget(`${base}total`, 'cost')
         .zrangebyscore(`${base}open`, now - this.reservationTtlMs, '+inf')
-        .exec()) ?? [];
-    const value = (i: number): unknown => {
-      const [error, result] = results[i] ?? [null, null];
-      if (error) throw error;
-      return result;
-    };
-    let requestsMinute = 0;
-    let tokensMinute = 0;
-    for (const [field, count] of Object.entries(value(0) as Record<string, string>)) {
-      if (Number(field.slice(2)) <= second - MINUTE_SECONDS) continue;
-      if (field.startsWith('r:')) requestsMinute += Number(count);
-      else tokensMinute += Number(count);
-    }
+        .exec(),
+    );
+    const minute = minuteFromRedisHash(value(0) as Record<string, string>, second);
     const [r, t, costDayText] = value(1) as (string | null)[];
     const costDay = Number(costDayText ?? 0);
     const costMonth = Number((value(2) as string | null) ?? 0);
@@ -217,8 +173,8 @@ export class RedisBudgetStore implements BudgetStore {
       keyId,
       day: dayLabel(day),
       month: monthLabel(month),
-      requestsMinute,
-      tokensMinute,
+      requestsMinute: minute.requests,
+      tokensMinute: minute.tokens,
       requestsDay: Number(r ?? 0),
       tokensDay: Number(t ?? 0),
       spentDay: toUsd(Math.max(0, costDay - inFlightDay)),
@@ -229,9 +185,5 @@ export class RedisBudgetStore implements BudgetStore {
       dayResetAt: dayEnd(day),
       monthResetAt: monthStart(month + 1),
     };
-  }
-
-  async close(): Promise<void> {
-    this.client.disconnect();
   }
 }
