@@ -91,11 +91,10 @@ describe.skipIf(!available)(`web console in headless Chromium (${CHROMIUM})`, ()
     await page.getByLabel('Admin key').fill(ADMIN_KEY);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Usage' }).waitFor();
-    const stored = await page.evaluate(() => ({
-      cookie: document.cookie,
-      session: JSON.stringify(sessionStorage),
-      local: JSON.stringify(localStorage),
-    }));
+    // Evaluated in the page (as text: the test's own types know no DOM).
+    const stored = await page.evaluate<Record<string, string>>(
+      '({ cookie: document.cookie, session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage) })',
+    );
     // The session cookie is HTTP-only: the page's script cannot read it.
     expect(stored).toEqual({ cookie: '', session: '{}', local: '{}' });
     const cookies = await page.context().cookies();
