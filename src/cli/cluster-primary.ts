@@ -3,6 +3,7 @@
 // start-up fails, it crashes at once) is replaced after a growing pause, and after a few such
 // deaths in a row the primary gives up and exits non-zero instead of restarting it forever.
 import cluster, { type Worker } from 'node:cluster';
+import type { Registry } from 'prom-client';
 import type { BackgroundIngest } from '../logstore/background-ingest.js';
 
 /** Each worker keeps a slot (its own limit snapshot, in memory mode); a replacement takes it over. */
@@ -19,7 +20,14 @@ interface Slot {
   quickExits: number;
 }
 
-export function runPrimary(workers: number, logStore?: BackgroundIngest): void {
+/** `metrics`: the primary's own registry, when metrics are on; every worker's joins it on a scrape. */
+export function runPrimary(workers: number, logStore?: BackgroundIngest, metrics?: Registry): void {
+  // Loaded only here: the light commands that import serve.ts need not load prom-client.
+  if (metrics !== undefined) {
+    void import('../observability/cluster-metrics.js').then(({ serveClusterMetrics }) =>
+      serveClusterMetrics(metrics),
+    );
+  }
   const slots = new Map<Worker, Slot>();
   const pending = new Set<NodeJS.Timeout>();
   let stopping = false;

@@ -4,10 +4,12 @@ import cluster from 'node:cluster';
 import { existsSync, type FSWatcher, type Stats, unwatchFile, watch, watchFile } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Registry } from 'prom-client';
 import { FORWARDER_KEYS_FILE } from '../config/client-keys.js';
 import { loadConfig } from '../config/load.js';
 import { loadServerIdentity } from '../logs/server-identity.js';
 import type { BackgroundIngest } from '../logstore/background-ingest.js';
+import { IngestMetrics } from '../observability/ingest-metrics.js';
 import { checkExposure } from '../server/exposure.js';
 import type { RunningGateway } from '../server/start.js';
 import { runPrimary } from './cluster-primary.js';
@@ -76,6 +78,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   if ((options.workers ?? 1) > 1 && cluster.isPrimary) {
     // The server id is made once here, so the workers do not race to create different ones.
     let logStore: BackgroundIngest | undefined;
+    let metrics: Registry | undefined;
     try {
       const config = loadConfig({
         configPath: options.config,
@@ -89,20 +92,26 @@ export async function runServe(options: ServeOptions): Promise<void> {
           'ai-proxy: --workers without REDIS_URL: each worker enforces key limits on its own; set REDIS_URL to share them\n',
         );
       }
+      if (config.observability.metricsEnabled) {
+        const { Registry } = await import('prom-client');
+        metrics = new Registry();
+      }
       // With workers, the primary alone runs the log store's ingest (each worker would repeat it).
       if (config.logdb.enabled) {
+        const ingestMetrics = metrics === undefined ? undefined : new IngestMetrics(metrics);
         const { BackgroundIngest } = await import('../logstore/background-ingest.js');
         logStore = new BackgroundIngest({
           logDir: config.log.dir,
           config: config.logdb,
           onError: (error) => process.stderr.write(`ai-proxy: log store ingest failed: ${String(error)}\n`),
+          onRun: ingestMetrics?.onRun,
         });
         logStore.start();
       }
     } catch (error) {
       configFailure(error);
     }
-    runPrimary(options.workers ?? 1, logStore);
+    runPrimary(options.workers ?? 1, logStore, metrics);
     return;
   }
   // Loaded here so that light commands (call, generate-key) start fast.

@@ -6,6 +6,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { readManagedKeysConfig } from '../managed-keys/settings.js';
+import { readObservabilityConfig } from '../observability/settings.js';
 import { BUILTIN_PROVIDERS } from '../providers/registry.js';
 import { readResponseStoreConfig } from '../responses/settings.js';
 import { buildProviders, canonicalProviderName } from './build-providers.js';
@@ -348,6 +349,7 @@ function resolveConfig(options: LoadOptions, cwd: string, env: Env): Config {
     logdb: readLogDbConfig(env, file.logdb),
     serverId: envString(env, 'SERVER_ID') ?? file.server_id,
     tls: readTlsConfig(env, file, cwd, fileName),
+    observability: readObservabilityConfig(env),
     warnings,
   };
 }

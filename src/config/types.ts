@@ -1,4 +1,5 @@
 // The resolved, typed configuration: every source merged and validated. Plain data only.
+import type { ObservabilityConfig } from '../observability/settings.js';
 import type { AuthStyle, Protocol } from '../providers/registry.js';
 import type { KeyLimits } from './file-schema.js';
 
@@ -187,6 +188,8 @@ export interface Config {
   log: LogConfig;
   logdb: LogDbConfig;
   serverId: string | undefined;
+  /** Prometheus metrics and OpenTelemetry traces (observability/settings.ts). */
+  observability: ObservabilityConfig;
   /** TLS_CERT_FILE + TLS_KEY_FILE: the gateway serves HTTPS itself; undefined: plain HTTP. */
   tls: TlsConfig | undefined;
   warnings: string[];

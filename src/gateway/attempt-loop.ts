@@ -94,6 +94,18 @@ export interface ExchangeTrace {
   attempts: AttemptRecord[];
   /** Milliseconds spent waiting on upstreams, to tell gateway overhead apart. */
   upstreamMs: number;
+  /** The exchange's span when traces are on (observability/tracing.ts): a child span per attempt. */
+  tracer?: AttemptTracer | undefined;
+}
+
+/** Starts an attempt's span. */
+export interface AttemptTracer {
+  attempt(target: Target, keyId: string): AttemptSpanHandle;
+}
+
+/** Ends it with the attempt's record and, for the attempt that answered, its response. */
+export interface AttemptSpanHandle {
+  end(record: AttemptRecord, response: CommittedResponse | undefined): void;
 }
 
 type AttemptResult = { ok: true; response: CommittedResponse } | { ok: false; failure: AttemptFailure };
@@ -384,6 +396,7 @@ export async function runAttempts(
       lastKey = key;
       lastTarget = target;
 
+      const span = trace.tracer?.attempt(target, key.id);
       const started = performance.now();
       const result = await attemptOnce(deps, target, key, lease, translator, input);
       const duration = performance.now() - started;
@@ -402,6 +415,7 @@ export async function runAttempts(
         record.error = result.failure.message;
       }
       trace.attempts.push(record);
+      span?.end(record, result.ok ? result.response : undefined);
       if (result.ok) {
         deps.keys.report(key, lease, { status: result.response.status }, target.provider.name);
         return result.response;

@@ -8,8 +8,11 @@ import { ByteBuffer } from './byte-buffer.js';
 import { unpackRecords } from './record-batch.js';
 import { writeRecordLine } from './request-record.js';
 
-/** Per record: prompt, completion and total tokens (NaN: no usage), then cost (NaN: none). */
-export const RESULT_FIELDS = 4;
+/**
+ * Per record: prompt, completion and total tokens (NaN: no usage), cost (NaN: none), then the
+ * cache-read, cache-write and reasoning tokens (0 when the answer does not say).
+ */
+export const RESULT_FIELDS = 7;
 
 export interface BatchOutcome {
   results: Float64Array<ArrayBuffer>;
@@ -71,6 +74,9 @@ export function writeBatch(
         results[at] = tokens.promptTokens;
         results[at + 1] = tokens.completionTokens;
         results[at + 2] = tokens.totalTokens;
+        results[at + 4] = tokens.cachedReadTokens ?? 0;
+        results[at + 5] = tokens.cacheWriteTokens ?? 0;
+        results[at + 6] = tokens.reasoningTokens ?? 0;
       }
       if (cost !== null) results[at + 3] = cost;
     } catch (error) {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { compiledWorker } from '../compiled-worker.js';
+import type { TokenUsage } from '../usage/cost.js';
 import { RESULT_FIELDS, writeBatch } from './jsonl-writer.js';
 import type { BatchMessage, DoneMessage, WriterSetup } from './log-writer-thread.js';
 import { RecordBatch } from './record-batch.js';
@@ -60,6 +61,19 @@ interface Sent {
   done: () => void;
 }
 
+/** A record's usage from the writer's answer; the details only where the answer had them. */
+function tokensAt(results: Float64Array, at: number, total: number): TokenUsage {
+  const tokens: TokenUsage = {
+    promptTokens: results[at]!,
+    completionTokens: results[at + 1]!,
+    totalTokens: total,
+  };
+  if (results[at + 4]! > 0) tokens.cachedReadTokens = results[at + 4]!;
+  if (results[at + 5]! > 0) tokens.cacheWriteTokens = results[at + 5]!;
+  if (results[at + 6]! > 0) tokens.reasoningTokens = results[at + 6]!;
+  return tokens;
+}
+
 export class RequestLog {
   private batch = new RecordBatch();
   /** Batches the thread has answered for, ready for reuse. */
@@ -82,6 +96,13 @@ export class RequestLog {
   /** Where batches are written: 'thread' (the writer thread) or 'inline' (this thread). */
   get mode(): 'thread' | 'inline' {
     return this.threadScript === undefined ? 'inline' : 'thread';
+  }
+
+  /** Records not yet written and accounted: in the open batch or with the writer. */
+  get queued(): number {
+    let count = this.batch.count;
+    for (const sent of this.sent.values()) count += sent.metas.length;
+    return count;
   }
 
   add(record: PendingRecord): void {
@@ -193,10 +214,7 @@ export class RequestLog {
       for (let i = 0; i < sent.metas.length; i++) {
         const at = i * RESULT_FIELDS;
         const total = results[at + 2];
-        const tokens =
-          total === undefined || Number.isNaN(total)
-            ? undefined
-            : { promptTokens: results[at]!, completionTokens: results[at + 1]!, totalTokens: total };
+        const tokens = total === undefined || Number.isNaN(total) ? undefined : tokensAt(results, at, total);
         const cost = results[at + 3];
         try {
           account(sent.metas[i]!, tokens, cost === undefined || Number.isNaN(cost) ? null : cost);

@@ -70,6 +70,13 @@ export interface PendingRecord {
   price?: Price | undefined;
   /** Already worked out on the request path (non-stream answers with a price send x-ai-proxy-cost). */
   cost?: number | undefined;
+  /** Told the usage once it is known (metrics, the exchange's span); undefined when both are off. */
+  observer?: UsageObserver | undefined;
+}
+
+/** Told a record's usage and cost once the log writer found them. */
+export interface UsageObserver {
+  usage(meta: AccountingMeta, tokens: TokenUsage | undefined, cost: number | null): void;
 }
 
 /** What accounting needs of a record once its usage is known (the rest is gone by then). */
@@ -80,6 +87,10 @@ export interface AccountingMeta {
   provider: string | null;
   status: number;
   time: string;
+  latencyMs: number;
+  ttfbMs: number | null;
+  stream: boolean;
+  observer: UsageObserver | undefined;
 }
 
 /** Settles a record's key reservation and counts its client's usage and cost. */
@@ -94,6 +105,10 @@ export function accountingMeta(pending: PendingRecord): AccountingMeta {
     provider: base.provider,
     status: base.status,
     time: base.time,
+    latencyMs: base.latency_ms,
+    ttfbMs: base.ttfb_ms,
+    stream: base.stream,
+    observer: pending.observer,
   };
 }
 

@@ -32,6 +32,7 @@ import { registerEmbeddingsRoute } from './routes/embeddings.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerMessagesRoute } from './routes/messages.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerResponsesRoute } from './routes/responses.js';
 import { registerResponsesStoreRoutes } from './routes/responses-store.js';
@@ -199,6 +200,7 @@ export async function buildApp(runtime: Runtime, files?: TlsFiles): Promise<Fast
   registerStatusPage(app, runtime);
   registerConsole(app, runtime);
   registerHealthRoute(app, runtime);
+  registerMetricsRoute(app, runtime);
   registerModelRoutes(app, runtime);
   registerChatRoute(app, chat);
   registerMessagesRoute(app, messages);

@@ -6,6 +6,7 @@ import type { AttemptRecord } from '../gateway/attempt-loop.js';
 import type { Lease } from '../keys/limit-store.js';
 import type { BudgetRemaining, Reservation } from '../managed-keys/budget-store.js';
 import type { ManagedKey } from '../managed-keys/types.js';
+import type { ExchangeSpan } from '../observability/tracing.js';
 
 export interface ExchangeInfo {
   modelRequested: string | null;
@@ -30,6 +31,8 @@ export interface ExchangeInfo {
   price: Price | undefined;
   /** Worked out on the request path for non-stream answers (x-ai-proxy-cost). */
   cost: number | undefined;
+  /** The exchange's span, when traces are on. */
+  span: ExchangeSpan | undefined;
 }
 
 export interface ExchangeContext {
@@ -104,6 +107,7 @@ export function newExchangeInfo(modelRequested: string | null, stream: boolean):
     clientReservation: undefined,
     price: undefined,
     cost: undefined,
+    span: undefined,
   };
 }
 

@@ -210,7 +210,8 @@ export class ExchangeHandler {
     ctx.exchange = exchange;
     const signal = new ExchangeSignal(config.timeouts.totalMs);
     const onClose = watchClient(res, signal);
-    const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
+    exchange.span = this.runtime.tracing?.exchange(ctx, body as Record<string, unknown>);
+    const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0, tracer: exchange.span };
     this.runtime.enter(signal);
     try {
       // A dialect may rebuild the body first (a stored conversation) or pin the exchange to a key.

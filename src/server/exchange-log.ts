@@ -66,5 +66,9 @@ export function logExchange(runtime: Runtime, ctx: ExchangeContext, status: numb
       exchange.price ??
       runtime.pricing.priceFor(exchange.provider, exchange.modelMapped, exchange.modelRequested);
   }
+  // Metrics and the exchange's span take what is known now, and its usage once the log has it.
+  const meter = runtime.metrics?.exchange(pending.base, ctx.managedKey);
+  const span = exchange?.span;
+  pending.observer = span === undefined ? meter : span.finish(pending.base, exchange!, meter);
   runtime.requestLog.add(pending);
 }

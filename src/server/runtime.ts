@@ -16,6 +16,9 @@ import { BackgroundIngest } from '../logstore/background-ingest.js';
 import { type BudgetState, createBudgetState } from '../managed-keys/budget-store-factory.js';
 import type { KeyStore } from '../managed-keys/key-store.js';
 import { createKeyStore } from '../managed-keys/key-store-factory.js';
+import { IngestMetrics } from '../observability/ingest-metrics.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import type { Tracing } from '../observability/tracing.js';
 import type { ResponseStore } from '../responses/response-store.js';
 import { createResponseStore } from '../responses/response-store-factory.js';
 import { responseTtlMs } from '../responses/settings.js';
@@ -23,6 +26,7 @@ import { ProviderModels } from '../routing/provider-models.js';
 import type { RoutingExtensions } from '../routing/router.js';
 import { accountingFor } from '../usage/accounting.js';
 import { Pricing } from '../usage/pricing.js';
+import { VERSION } from '../version.js';
 import { buildState, type GatewayState } from './gateway-state.js';
 
 /** A list page is bounded like a model call's first byte, and never longer than 10 s. */
@@ -58,6 +62,11 @@ export class Runtime {
   private readonly inFlight = new Set<ExchangeSignal>();
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
   closing = false;
+  /** Prometheus metrics (METRICS_ENABLED, default on). */
+  readonly metrics: GatewayMetrics | undefined;
+  /** OpenTelemetry traces, when an OTLP endpoint is set; loaded only then (`tracingReady`). */
+  tracing: Tracing | undefined;
+  readonly tracingReady: Promise<void>;
 
   constructor(
     config: Config,
@@ -84,13 +93,34 @@ export class Runtime {
       onError: (error) => this.logger.error({ err: error }, 'request log write failed'),
       account: accountingFor(this.keys, this.budgets.store),
     });
+    const { observability } = config;
+    this.metrics = observability.metricsEnabled
+      ? new GatewayMetrics({
+          config: () => this.state.config,
+          store: () => this.keys.store,
+          activeRequests: () => this.inFlight.size,
+          queuedRecords: () => this.requestLog.queued,
+        })
+      : undefined;
+    const tracing = observability.tracing;
+    this.tracingReady =
+      tracing === undefined
+        ? Promise.resolve()
+        : import('../observability/tracing.js').then(({ Tracing }) => {
+            this.tracing = new Tracing(tracing, VERSION);
+          });
     // Under `serve --workers`, the cluster's primary runs the ingest (src/cli/serve.ts).
+    const ingestMetrics =
+      this.metrics !== undefined && config.logdb.enabled && !cluster.isWorker
+        ? new IngestMetrics(this.metrics.registry)
+        : undefined;
     if (config.logdb.enabled && !cluster.isWorker) {
       this.logStore = new BackgroundIngest({
         logDir: config.log.dir,
         config: config.logdb,
         onError: (error) => this.logger.error({ err: error }, 'log store ingest failed'),
         onRun: (run) => {
+          ingestMetrics?.onRun(run);
           if (run.inserted > 0) this.logger.debug(run, 'log store ingest');
         },
       });
@@ -170,6 +200,8 @@ export class Runtime {
     this.catalog.close();
     this.providerModels.close();
     await this.requestLog.close();
+    // After the flush: the last records' spans ended when their usage was accounted.
+    await this.tracing?.shutdown();
     // After the flush, so the last pass stores every record the log has.
     await this.logStore?.stop();
     // After the log's flush: the last records settled their reservations.

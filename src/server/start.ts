@@ -74,6 +74,7 @@ export async function startGateway(options: StartOptions = {}): Promise<RunningG
   // Managed keys are known before the first request (with Redis, after its first load).
   await runtime.managedKeys.ready();
   await runtime.budgets.ready;
+  await runtime.tracingReady;
   // The first catalog fetch gets a moment, so the first requests can already use it; a catalog that
   // is down or slow never holds start-up longer than this.
   await Promise.all([

@@ -173,7 +173,8 @@ export async function serveUpstream(
   const signal = new ExchangeSignal(config.timeouts.totalMs);
   const res = reply.raw;
   const onClose = watchClient(res, signal);
-  const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0 };
+  exchange.span = runtime.tracing?.exchange(ctx, route.body as Record<string, unknown>);
+  const trace: ExchangeTrace = { attempts: exchange.attempts, upstreamMs: 0, tracer: exchange.span };
   runtime.enter(signal);
   try {
     let targets = route.targets(router);

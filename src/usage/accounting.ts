@@ -11,6 +11,7 @@ import type { BudgetStore } from '../managed-keys/budget-store.js';
 
 export function accountingFor(keys: KeyPools, budgets?: BudgetStore): Accounting {
   return (meta, tokens, cost) => {
+    meta.observer?.usage(meta, tokens, cost);
     const lease = meta.lease;
     const settlement = {
       promptTokens: tokens?.promptTokens ?? 0,
