@@ -99,19 +99,28 @@ export function usageHistory(dbRoot: string, since: number, until: number, bucke
   const partitions = listPartitions(dbRoot, new Date(since), new Date(until));
   const params = { since, until };
   const range = 'WHERE ts >= @since AND ts < @until';
+  // A partition wholly inside the range is read straight through (sequential pages); the ts index
+  // would add a lookup per row, measured at twice the time. A partly covered one uses the index.
+  const scan = (partition: { start: Date; end: Date }) =>
+    partition.start.getTime() >= since && partition.end.getTime() <= until ? 'NOT INDEXED' : '';
   for (const partition of partitions) {
     const db = openPartition(partition.path, { readonly: true });
     try {
-      const group = (column: string) =>
-        db
-          .prepare(`SELECT ${column} AS name, ${SUMS} FROM requests ${range} GROUP BY 1`)
-          .all(params) as (Totals & {
-          name: string | null;
-        })[];
-      const series = db
-        .prepare(`SELECT (ts / ${size}) * ${size} AS t, ${SUMS} FROM requests ${range} GROUP BY 1`)
-        .all(params) as (Totals & { t: number })[];
-      for (const row of series) {
+      // One scan per partition, grouped by every dimension at once: four GROUP BYs over the same
+      // rows measured four times the time. The groups (buckets × providers × models × clients)
+      // are few next to the rows.
+      const rows = db
+        .prepare(
+          `SELECT (ts / ${size}) * ${size} AS t, provider, COALESCE(model_mapped, model_original) AS model,
+             api_key_hash AS client, ${SUMS} FROM requests ${scan(partition)} ${range} GROUP BY 1, 2, 3, 4`,
+        )
+        .all(params) as (Totals & {
+        t: number;
+        provider: string | null;
+        model: string | null;
+        client: string | null;
+      })[];
+      for (const row of rows) {
         let point = buckets.get(row.t);
         if (point === undefined) {
           point = empty();
@@ -119,10 +128,10 @@ export function usageHistory(dbRoot: string, since: number, until: number, bucke
         }
         add(point, row);
         add(totals, row);
+        addTo(providers, row.provider, row);
+        addTo(models, row.model, row);
+        addTo(clients, row.client, row);
       }
-      for (const row of group('provider')) addTo(providers, row.name, row);
-      for (const row of group('COALESCE(model_mapped, model_original)')) addTo(models, row.name, row);
-      for (const row of group('api_key_hash')) addTo(clients, row.name, row);
     } finally {
       db.close();
     }
