@@ -1,5 +1,6 @@
 // `ai-proxy logs fts build|drop [--since D] [--to D]`: the FTS5 index of each partition in range.
 import type { Command } from 'commander';
+import { singlePartitionCacheKib } from '../logstore/memory-budget.js';
 import { listPartitions } from '../logstore/partitions.js';
 import { createProgress } from '../logstore/progress.js';
 import {
@@ -25,20 +26,30 @@ export function registerLogsFtsCommand(logs: Command): void {
       const range = dateRange(options);
       const partitions = listPartitions(ctx.dbRoot, range.since, range.to);
       const progress = createProgress({ label: 'fts build', unit: 'rows' });
-      const dbs = partitions.map((p) => openPartition(p.path));
-      try {
-        const total = dbs.reduce(
-          (sum, db) => sum + (db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n,
-          0,
-        );
-        progress.setTotal(total);
-        let rows = 0;
-        for (const db of dbs) rows += buildFts(db, (n) => progress.add(n));
-        progress.done(`${rows} rows in ${partitions.length} partitions`);
-        process.stdout.write(`indexed ${rows} requests in ${partitions.length} partitions\n`);
-      } finally {
-        for (const db of dbs) db.close();
+      // One partition open at a time, whatever the range: memory follows LOGDB_MEMORY_CAP_MB.
+      let total = 0;
+      for (const partition of partitions) {
+        const db = openPartition(partition.path, { readonly: true });
+        try {
+          total += (db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
       }
+      progress.setTotal(total);
+      const cacheKib = singlePartitionCacheKib(ctx.config.logdb.memoryCapMb);
+      let rows = 0;
+      for (const partition of partitions) {
+        const db = openPartition(partition.path);
+        try {
+          db.pragma(`cache_size = -${cacheKib}`);
+          rows += buildFts(db, (n) => progress.add(n));
+        } finally {
+          db.close();
+        }
+      }
+      progress.done(`${rows} rows in ${partitions.length} partitions`);
+      process.stdout.write(`indexed ${rows} requests in ${partitions.length} partitions\n`);
     }),
   );
   withRange(

@@ -1,6 +1,8 @@
 // The FTS5 index of one partition: created, filled and dropped here. Each FTS row shares its
 // request's rowid, so a match maps straight back to the full request and rowid order is
-// ingest (≈ time) order, which lets a search read the newest matches first without sorting.
+// ingest (≈ time) order, which lets a search read the newest matches first without sorting. The
+// index stores no text of its own (fts-content.ts): an insert here only adds the words.
+import { FTS_VIEW } from './fts-content.js';
 import { extractRequestText } from './fts-text.js';
 import { type Db, FTS_DDL, FTS_TABLE, hasFtsIndex } from './schema.js';
 
@@ -92,7 +94,8 @@ export function buildFts(db: Db, onRows?: (n: number) => void): number {
   createFts(db);
   let count = 0;
   db.transaction(() => {
-    db.exec(`DELETE FROM ${FTS_TABLE}`);
+    // An external-content index is emptied by command; DELETE would read the text back.
+    db.exec(`INSERT INTO ${FTS_TABLE} (${FTS_TABLE}) VALUES ('delete-all')`);
     count = indexRowsAfter(db, 0, 'requests', onRows);
   })();
   db.exec(`INSERT INTO ${FTS_TABLE} (${FTS_TABLE}) VALUES ('optimize')`);
@@ -102,5 +105,6 @@ export function buildFts(db: Db, onRows?: (n: number) => void): number {
 export function dropFts(db: Db): boolean {
   if (!hasFtsIndex(db)) return false;
   db.exec(`DROP TABLE ${FTS_TABLE}`);
+  db.exec(`DROP VIEW IF EXISTS ${FTS_VIEW}`);
   return true;
 }

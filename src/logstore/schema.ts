@@ -3,10 +3,12 @@
 // API (kept stable; the bundle code builds on it):
 //   SCHEMA_VERSION                       the version written to `meta.schema_version` of every partition
 //   SCHEMA_DDL                           tables servers, requests, ingest_sources, meta and indexes
-//   FTS_DDL / FTS_TABLE                  the FTS5 `request_text_index` (built on demand: `logs fts build`)
+//   FTS_DDL / FTS_TABLE                  the FTS5 `request_text_index` (built on demand: `logs fts build`),
+//                                        external content over the rows' own JSON (fts-content.ts)
 //   REQUEST_COLUMNS                      the `requests` columns in table order
 //   openPartition(path, {readonly?})     opens (creating folders and file if needed) a partition with
-//                                        WAL and the schema applied; refuses a newer schema version
+//                                        WAL and the schema applied (an older one migrated); refuses a
+//                                        newer schema version
 //   readSchemaVersion(db)                the partition's schema version (0 when unset)
 //   hasFtsIndex(db)                      whether `request_text_index` exists in this partition
 //   insertRequest(db, row) → boolean     INSERT OR IGNORE by request_id: true when the row is new;
@@ -21,12 +23,17 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestRecord } from '../logs/request-record.js';
 import { readUsage } from '../usage/cost.js';
+import { FTS_TABLE, hasLegacyFts, migrateFts, registerFtsContent } from './fts-content.js';
 
 export type Db = Database.Database;
 
-export const SCHEMA_VERSION = 1;
+/**
+ * 1: the first layout. 2: the FTS index keeps no copy of the text (fts-content.ts); a version 1
+ * partition is migrated the first time it is opened for writing.
+ */
+export const SCHEMA_VERSION = 2;
 
-export const FTS_TABLE = 'request_text_index';
+export { FTS_DDL, FTS_TABLE } from './fts-content.js';
 
 export const SCHEMA_DDL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -83,23 +90,6 @@ CREATE TABLE IF NOT EXISTS ingest_sources (
   sha256 TEXT NOT NULL,
   records INTEGER NOT NULL DEFAULT 0,
   updated_at TEXT NOT NULL
-);
-`;
-
-/**
- * One FTS row per request. Columns by who wrote the text, so `user_text: france` narrows a query;
- * a bare MATCH searches them all. The request id and model ride along unindexed to map back.
- */
-export const FTS_DDL = `
-CREATE VIRTUAL TABLE IF NOT EXISTS ${FTS_TABLE} USING fts5(
-  request_id UNINDEXED,
-  model_original UNINDEXED,
-  system_text,
-  user_text,
-  assistant_text,
-  tool_text,
-  answer_text,
-  tokenize = 'unicode61 remove_diacritics 2'
 );
 `;
 
@@ -214,6 +204,7 @@ export function openPartition(path: string, options: OpenOptions = {}): Db {
       db.close();
       throw new SchemaVersionError(path, version);
     }
+    registerFtsContent(db);
     return db;
   }
   mkdirSync(dirname(path), { recursive: true });
@@ -227,22 +218,39 @@ export function openPartition(path: string, options: OpenOptions = {}): Db {
     // ingest is resumable, so that is the right trade for its write rate.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    registerFtsContent(db);
     const version = readSchemaVersion(db);
     if (version > SCHEMA_VERSION) throw new SchemaVersionError(path, version);
-    if (version < SCHEMA_VERSION) {
-      db.exec('BEGIN');
-      db.exec(SCHEMA_DDL);
-      db.prepare(
-        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      ).run(String(SCHEMA_VERSION));
-      db.exec('COMMIT');
-    }
+    if (version < SCHEMA_VERSION) upgrade(db, path);
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
     db.close();
     throw error;
   }
   return db;
+}
+
+/**
+ * Brings a partition to SCHEMA_VERSION in one transaction (another process may be doing the same:
+ * the version is read again under the write lock). A migrated index leaves the old text's pages
+ * free; VACUUM gives them back to the disk.
+ */
+function upgrade(db: Db, path: string): void {
+  db.exec('BEGIN IMMEDIATE');
+  const version = readSchemaVersion(db);
+  if (version > SCHEMA_VERSION) throw new SchemaVersionError(path, version);
+  if (version === SCHEMA_VERSION) {
+    db.exec('COMMIT');
+    return;
+  }
+  db.exec(SCHEMA_DDL);
+  const legacy = hasLegacyFts(db);
+  if (legacy) migrateFts(db);
+  db.prepare(
+    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  ).run(String(SCHEMA_VERSION));
+  db.exec('COMMIT');
+  if (legacy) db.exec('VACUUM');
 }
 
 const insertStatements = new WeakMap<Db, Database.Statement>();

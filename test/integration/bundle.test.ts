@@ -8,6 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDay, listPartitions } from '../../src/logstore/partitions.js';
+import { SCHEMA_VERSION } from '../../src/logstore/schema.js';
 import { type CliResult, runCli } from '../support/cli.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { makeTempDir, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -123,7 +124,11 @@ describe('log bundles', () => {
         env,
       );
       const metadata = JSON.parse(created.stdout) as Record<string, unknown>;
-      expect(metadata).toMatchObject({ server_id: server.serverId, schema_version: 1, include_raw: true });
+      expect(metadata).toMatchObject({
+        server_id: server.serverId,
+        schema_version: SCHEMA_VERSION,
+        include_raw: true,
+      });
       expect(metadata.bundle_id).toMatch(/^bnd_/);
       expect(Number.isNaN(Date.parse(String(metadata.created_at)))).toBe(false);
       const files = metadata.files as { path: string; sha256: string; bytes: number }[];

@@ -75,7 +75,8 @@ function countOne(dbPath: string): Counts {
     const distinct = (
       db.prepare('SELECT COUNT(DISTINCT request_id) AS n FROM requests').get() as { n: number }
     ).n;
-    const fts = (db.prepare('SELECT COUNT(*) AS n FROM request_text_index').get() as { n: number }).n;
+    // One document per indexed request (a full scan of the index would read the rows themselves).
+    const fts = (db.prepare('SELECT COUNT(*) AS n FROM request_text_index_docsize').get() as { n: number }).n;
     const source = db.prepare('SELECT bytes_consumed FROM ingest_sources').get() as
       | { bytes_consumed: number }
       | undefined;

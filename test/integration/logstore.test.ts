@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDay, partitionPath } from '../../src/logstore/partitions.js';
-import { openPartition } from '../../src/logstore/schema.js';
+import { openPartition, SCHEMA_VERSION } from '../../src/logstore/schema.js';
 import { search } from '../../src/logstore/search.js';
 import { runCli, spawnServe } from '../support/cli.js';
 import { ProviderEmulator } from '../support/emulator.js';
@@ -162,7 +162,12 @@ describe('ai-proxy logs on real request logs', () => {
 
     const stats = JSON.parse((await cli(['stats', '--json'])).stdout);
     expect(stats.total_rows).toBe(total);
-    expect(stats.partitions[0]).toMatchObject({ fts: true, rows: total, dialogs: 2, schema_version: 1 });
+    expect(stats.partitions[0]).toMatchObject({
+      fts: true,
+      rows: total,
+      dialogs: 2,
+      schema_version: SCHEMA_VERSION,
+    });
     expect(stats.servers).toEqual([
       expect.objectContaining({
         server_id: gw.gateway.runtime.identity.server_id,
