@@ -1,5 +1,5 @@
 // The secrets of one configuration, as one Redactor: every provider key (by its non-secret id),
-// every client and admin key, and the catalog token. Built once per Config (a reload makes a new
+// every client and admin key, the catalog token, METRICS_KEY and the OTLP exporter's headers. Built once per Config (a reload makes a new
 // Config, so new keys are picked up and dropped ones are no longer looked for).
 import { hash } from 'node:crypto';
 import type { Config } from '../config/types.js';
@@ -22,6 +22,13 @@ export function configSecrets(config: Config): Secret[] {
   }
   const token = config.catalog?.authToken;
   if (token !== undefined && token !== '') secrets.push({ value: token, label: '[catalog token]' });
+  // The bearer /metrics asks for, and whatever the OTLP exporter sends its collector (a token).
+  const observability = config.observability;
+  if (observability?.metricsKey !== undefined)
+    secrets.push({ value: observability.metricsKey, label: '[metrics key]' });
+  for (const value of Object.values(observability?.tracing?.headers ?? {})) {
+    if (value.length >= 8) secrets.push({ value, label: '[otlp header]' });
+  }
   return secrets;
 }
 
