@@ -281,6 +281,45 @@ describe('GET /metrics', () => {
     expect(samplesOf(samples, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
   });
 
+  it("labels a managed key's exchanges and usage by its id and name, never the key", async () => {
+    const managed = await startTestGateway({
+      env: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${openai.url}/v1`, PRICE_TABLE: 'false' },
+    });
+    try {
+      const created = await managed.gateway.runtime.managedKeys.create({
+        name: 'team-red',
+        policy: {},
+        expiresAt: null,
+      });
+      openai.setDefault({ kind: 'chat', usage: { prompt_tokens: 6, completion_tokens: 2 } });
+      await managed.client(created.key).chat.completions.create({ model: 'gpt-4o-mini', messages: HI });
+      await managed.requestLog();
+      const scraped = await (await scrape(managed)).text();
+      expect(scraped).not.toContain(created.key);
+      const found = parsePrometheus(scraped);
+      const who = { client: created.record.id, client_name: 'team-red' };
+      expect(
+        sampleValue(found, 'ai_proxy_requests_total', {
+          route: CHAT,
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          status: '200',
+          ...who,
+        }),
+      ).toBe(1);
+      expect(
+        sampleValue(found, 'ai_proxy_tokens_total', {
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          type: 'input',
+          ...who,
+        }),
+      ).toBe(6);
+    } finally {
+      await managed.stop();
+    }
+  });
+
   it('METRICS_KEY: refused without it or with another, answered with it', async () => {
     const locked = await startTestGateway({ env: { METRICS_KEY: 'metrics-secret-123' } });
     try {
