@@ -91,6 +91,8 @@ export const fileConfigSchema = z.object({
       memory_cap_mb: z.number().int().min(16).max(65_536).optional(),
       ingest_interval_ms: z.number().int().min(50).max(3_600_000).optional(),
       dialog_window_minutes: z.number().int().min(1).max(10_080).optional(),
+      retention_days: z.number().int().min(0).max(36_500).optional(),
+      retention_archive_dir: z.string().min(1).optional(),
     })
     .strict()
     .optional(),

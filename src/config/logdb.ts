@@ -4,6 +4,10 @@ import { ConfigError, type Env, envBool, envInt, envString } from './env-values.
 import type { FileConfig } from './file-schema.js';
 import type { LogDbConfig } from './types.js';
 
+function positive(days: number | undefined): number | undefined {
+  return days === undefined || days === 0 ? undefined : days;
+}
+
 export function readLogDbConfig(env: Env, file: FileConfig['logdb'] = {}): LogDbConfig {
   const granularity = (
     envString(env, 'LOGDB_PARTITION_GRANULARITY') ??
@@ -27,5 +31,8 @@ export function readLogDbConfig(env: Env, file: FileConfig['logdb'] = {}): LogDb
       envInt(env, 'LOGDB_INGEST_INTERVAL_MS', 50, 3_600_000) ?? file.ingest_interval_ms ?? 2000,
     dialogWindowMinutes:
       envInt(env, 'LOGDB_DIALOG_WINDOW_MINUTES', 1, 10_080) ?? file.dialog_window_minutes ?? 30,
+    // Unset or 0: keep every partition.
+    retentionDays: positive(envInt(env, 'LOGDB_RETENTION_DAYS', 0, 36_500) ?? file.retention_days),
+    retentionArchiveDir: envString(env, 'LOGDB_RETENTION_ARCHIVE_DIR') ?? file.retention_archive_dir,
   };
 }

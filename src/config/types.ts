@@ -82,6 +82,10 @@ export interface LogDbConfig {
   /** How often the in-server ingest looks for new request-log lines. */
   ingestIntervalMs: number;
   dialogWindowMinutes: number;
+  /** Partitions (and their request-log files) older than this many days are pruned daily. */
+  retentionDays?: number;
+  /** Where the daily prune bundles each partition before deleting it. */
+  retentionArchiveDir?: string;
 }
 
 /**

@@ -1,11 +1,15 @@
 // One thread's side of the in-server ingest: a pass runs the same incremental ingest as
 // `ai-proxy logs ingest` over LOG_DIR, keeps the FTS index current (LOGDB_FTS_ENABLED) and assigns
 // dialogs to new rows (LOGDB_GROUPING_ENABLED); a timer repeats it every LOGDB_INGEST_INTERVAL_MS.
+// With LOGDB_RETENTION_DAYS, the first pass of each UTC day also prunes what has grown too old.
 // background-ingest.ts runs this in a worker thread (or, from TypeScript sources, in this thread).
+import { join } from 'node:path';
 import type { LogDbConfig } from '../config/types.js';
 import { assignNewDialogs } from './dialogs.js';
 import { IngestCache, ingest } from './ingest.js';
+import { readIdentity } from './ingest-sources.js';
 import { DAY_MS, listPartitions } from './partitions.js';
+import { prune, retentionCutoff } from './prune.js';
 
 export interface LoopOptions {
   logDir: string;
@@ -17,6 +21,8 @@ export interface PassSummary {
   inserted: number;
   dialogs: number;
   ms: number;
+  /** Partitions removed by retention in this pass (the first of each day). */
+  pruned?: number;
 }
 
 /** Small slices: in this thread's event loop a slice is the longest a timer (or request) waits. */
@@ -27,6 +33,7 @@ export class IngestLoop {
   private running: Promise<PassSummary | undefined> | undefined;
   private stopped = false;
   private firstRunDone = false;
+  private prunedDay = Number.NaN;
   private readonly cache = new IngestCache();
 
   constructor(
@@ -88,7 +95,9 @@ export class IngestLoop {
       }
       // Old days' partitions stay closed once passed: a long-running server keeps a handful open.
       if (this.cache.dbs.size > 4) this.cache.close();
-      const summary = { inserted: result.inserted, dialogs, ms: performance.now() - started };
+      const pruned = await this.retention();
+      const summary: PassSummary = { inserted: result.inserted, dialogs, ms: performance.now() - started };
+      if (pruned !== undefined) summary.pruned = pruned;
       this.report.onRun?.(summary);
       return summary;
     } catch (error) {
@@ -98,6 +107,24 @@ export class IngestLoop {
       }
       return undefined;
     }
+  }
+
+  /** Once a day (UTC), when retention is set: partitions older than it go (prune.ts). */
+  private async retention(): Promise<number | undefined> {
+    const { config, dbRoot, logDir } = this.options;
+    const today = Math.floor(Date.now() / DAY_MS);
+    if (config.retentionDays === undefined || today === this.prunedDay) return undefined;
+    this.prunedDay = today;
+    // Nothing this loop holds open may be deleted under it.
+    this.cache.close();
+    const result = await prune({
+      dbRoot,
+      rawDir: join(logDir, 'requests'),
+      before: retentionCutoff(config.retentionDays),
+      archiveDir: config.retentionArchiveDir,
+      serverId: readIdentity(logDir)?.server_id,
+    });
+    return result.pruned.length;
   }
 
   /** Waits for the pass in progress, runs a last one (the request log was just flushed), closes. */
