@@ -28,12 +28,16 @@ function sentence(rand, n) {
   return out.join(' ');
 }
 
-export function record(i, rand, startMs, stepMs) {
+/**
+ * Record number `i` (its id), written at `startMs + at * stepMs`: `at` is its place in its own
+ * day file (by default `i`, for a single run of records from `startMs`).
+ */
+export function record(i, rand, startMs, stepMs, at = i) {
   const model = MODELS[i % MODELS.length];
   return {
     id: `req_${i.toString(36).padStart(10, '0')}`,
     client_request_id: null,
-    time: new Date(startMs + i * stepMs).toISOString(),
+    time: new Date(startMs + at * stepMs).toISOString(),
     server_id: 'srv_bench',
     endpoint: '/v1/chat/completions',
     method: 'POST',
@@ -70,7 +74,10 @@ export function record(i, rand, startMs, stepMs) {
   };
 }
 
-/** Writes `count` records into `files` day files (YYYY-MM-DD.jsonl) under dir; returns bytes. */
+/**
+ * Writes `count` records into `files` day files (YYYY-MM-DD.jsonl, from 2025-09-01) under dir, each
+ * file's records spread over its own day; returns bytes.
+ */
 export async function writeLogs(dir, count, files, seed = 1) {
   const rand = rng(seed);
   const perFile = Math.ceil(count / files);
@@ -81,7 +88,7 @@ export async function writeLogs(dir, count, files, seed = 1) {
     const out = createWriteStream(`${dir}/${day.toISOString().slice(0, 10)}.jsonl`);
     const stepMs = Math.floor(86_400_000 / perFile);
     for (let n = 0; n < perFile && i < count; n++, i++) {
-      const line = `${JSON.stringify(record(i, rand, day.getTime(), stepMs))}\n`;
+      const line = `${JSON.stringify(record(i, rand, day.getTime(), stepMs, n))}\n`;
       bytes += line.length;
       if (!out.write(line)) await once(out, 'drain');
     }

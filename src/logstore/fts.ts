@@ -4,7 +4,7 @@
 // index stores no text of its own (fts-content.ts): an insert here only adds the words.
 import { FTS_VIEW } from './fts-content.js';
 import { extractRequestText } from './fts-text.js';
-import { type Db, FTS_DDL, FTS_TABLE, hasFtsIndex } from './schema.js';
+import { compactFile, type Db, FTS_DDL, FTS_TABLE, hasFtsIndex } from './schema.js';
 
 const insertStatements = new WeakMap<Db, ReturnType<Db['prepare']>>();
 
@@ -99,6 +99,7 @@ export function buildFts(db: Db, onRows?: (n: number) => void): number {
     count = indexRowsAfter(db, 0, 'requests', onRows);
   })();
   db.exec(`INSERT INTO ${FTS_TABLE} (${FTS_TABLE}) VALUES ('optimize')`);
+  compactFile(db);
   return count;
 }
 
@@ -106,5 +107,6 @@ export function dropFts(db: Db): boolean {
   if (!hasFtsIndex(db)) return false;
   db.exec(`DROP TABLE ${FTS_TABLE}`);
   db.exec(`DROP VIEW IF EXISTS ${FTS_VIEW}`);
+  compactFile(db);
   return true;
 }

@@ -58,6 +58,16 @@ export function translateQuery(query: string): string {
   );
 }
 
+/**
+ * Whether the partition's index matches the query at all: one cheap statement (no join, no
+ * snippet), so a query over a year prepares the full one only in the partitions that can answer.
+ */
+function anyMatch(db: Db, query: string): boolean {
+  return (
+    db.prepare(`SELECT rowid FROM ${FTS_TABLE} WHERE ${FTS_TABLE} MATCH ? LIMIT 1`).get(query) !== undefined
+  );
+}
+
 function searchPartition(db: Db, options: SearchOptions, limit: number, path: string): SearchHit[] {
   const [open, close] = options.highlight ?? ['[', ']'];
   const where = [`${FTS_TABLE} MATCH @query`];
@@ -86,6 +96,7 @@ function searchPartition(db: Db, options: SearchOptions, limit: number, path: st
     WHERE ${where.join(' AND ')}
     ORDER BY ${FTS_TABLE}.rowid DESC LIMIT @limit`;
   try {
+    if (!anyMatch(db, params.query as string)) return [];
     return (db.prepare(sql).all(params) as Omit<SearchHit, 'partition'>[]).map((hit) => ({
       ...hit,
       partition: path,
