@@ -181,12 +181,16 @@ export interface OpenOptions {
 }
 
 export function readSchemaVersion(db: Db): number {
-  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-  if (hasMeta === undefined) return 0;
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-    | { value: string }
-    | undefined;
-  return row === undefined ? 0 : Number(row.value);
+  // One statement (a search opens hundreds of partitions); a file without `meta` is version 0.
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    return row === undefined ? 0 : Number(row.value);
+  } catch (error) {
+    if (error instanceof Error && /no such table: meta/.test(error.message)) return 0;
+    throw error;
+  }
 }
 
 export function hasFtsIndex(db: Db): boolean {

@@ -1,9 +1,10 @@
 // Full-text search over the partitions' FTS5 indexes (SPEC §8): the FTS5 query language as is
 // (terms, "phrases", prefix*, NEAR(a b, 5), AND/OR/NOT, column:term), newest first, filtered by
 // time, model and status, each hit with a highlighted snippet and the request id that maps back to
-// the full request (`logs show ID`).
+// the full request (`logs show ID`). Partitions are read newest first, one open at a time, and the
+// walk stops at the limit; a partition whose index has no match costs one small statement.
 import { listPartitions } from './partitions.js';
-import { type Db, FTS_TABLE, hasFtsIndex, openPartition, type RequestRow } from './schema.js';
+import { type Db, FTS_TABLE, openPartition, type RequestRow } from './schema.js';
 
 export interface SearchOptions {
   dbRoot: string;
@@ -62,10 +63,23 @@ export function translateQuery(query: string): string {
  * Whether the partition's index matches the query at all: one cheap statement (no join, no
  * snippet), so a query over a year prepares the full one only in the partitions that can answer.
  */
-function anyMatch(db: Db, query: string): boolean {
-  return (
-    db.prepare(`SELECT rowid FROM ${FTS_TABLE} WHERE ${FTS_TABLE} MATCH ? LIMIT 1`).get(query) !== undefined
-  );
+function anyMatch(db: Db, query: string): boolean | undefined {
+  let statement: ReturnType<Db['prepare']>;
+  try {
+    statement = db.prepare(`SELECT rowid FROM ${FTS_TABLE} WHERE ${FTS_TABLE} MATCH ? LIMIT 1`);
+  } catch (error) {
+    // No index in this partition (run `logs fts build`); anything else is a real failure.
+    if (error instanceof Error && error.message === `no such table: ${FTS_TABLE}`) return undefined;
+    throw error;
+  }
+  try {
+    return statement.get(query) !== undefined;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'SqliteError') {
+      throw new SearchError(`bad search query ${JSON.stringify(query)}: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 function searchPartition(db: Db, options: SearchOptions, limit: number, path: string): SearchHit[] {
@@ -96,7 +110,6 @@ function searchPartition(db: Db, options: SearchOptions, limit: number, path: st
     WHERE ${where.join(' AND ')}
     ORDER BY ${FTS_TABLE}.rowid DESC LIMIT @limit`;
   try {
-    if (!anyMatch(db, params.query as string)) return [];
     return (db.prepare(sql).all(params) as Omit<SearchHit, 'partition'>[]).map((hit) => ({
       ...hit,
       partition: path,
@@ -113,6 +126,7 @@ function searchPartition(db: Db, options: SearchOptions, limit: number, path: st
 export function search(options: SearchOptions): SearchResult {
   if (options.query.trim() === '') throw new SearchError('the search query is empty');
   const partitions = listPartitions(options.dbRoot, options.since, options.to).reverse();
+  const query = translateQuery(options.query);
   const hits: SearchHit[] = [];
   const withoutIndex: string[] = [];
   let searched = 0;
@@ -120,11 +134,13 @@ export function search(options: SearchOptions): SearchResult {
     if (hits.length >= options.limit) break;
     const db = openPartition(partition.path, { readonly: true });
     try {
-      if (!hasFtsIndex(db)) {
+      const matched = anyMatch(db, query);
+      if (matched === undefined) {
         withoutIndex.push(partition.path);
         continue;
       }
       searched += 1;
+      if (!matched) continue;
       hits.push(...searchPartition(db, options, options.limit - hits.length, partition.path));
     } finally {
       db.close();
