@@ -7,6 +7,7 @@ import { type LogsOptions, logsContext, runLogsCommand, withStoreOptions } from 
 import { registerLogsDialogsCommand } from './logs-dialogs.js';
 import { registerLogsFtsCommand } from './logs-fts.js';
 import { registerLogsIngestCommand } from './logs-ingest.js';
+import { registerLogsMigrateCommand } from './logs-migrate.js';
 import { registerLogsPruneCommand } from './logs-prune.js';
 import { registerLogsSearchCommand, registerLogsShowCommand } from './logs-search.js';
 import { registerLogsStatsCommand } from './logs-stats.js';
@@ -53,6 +54,7 @@ export function registerLogsCommand(program: Command, extra: ((logs: Command) =>
   registerLogsShowCommand(logs);
   registerLogsStatsCommand(logs);
   registerLogsPruneCommand(logs);
+  registerLogsMigrateCommand(logs);
   for (const register of extra) register(logs);
   return logs;
 }

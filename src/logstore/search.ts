@@ -60,10 +60,11 @@ export function translateQuery(query: string): string {
 }
 
 /**
- * Whether the partition's index matches the query at all: one cheap statement (no join, no
- * snippet), so a query over a year prepares the full one only in the partitions that can answer.
+ * Whether the partition's index matches the (translated) query at all, undefined when it has no
+ * index: one cheap statement (no join, no snippet), so a query over a year prepares the full one
+ * only in the partitions that can answer. The console's search can use it the same way.
  */
-function anyMatch(db: Db, query: string): boolean | undefined {
+export function anyMatch(db: Db, query: string): boolean | undefined {
   let statement: ReturnType<Db['prepare']>;
   try {
     statement = db.prepare(`SELECT rowid FROM ${FTS_TABLE} WHERE ${FTS_TABLE} MATCH ? LIMIT 1`);
