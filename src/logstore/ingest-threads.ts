@@ -55,6 +55,7 @@ export async function ingestInWorkers(
   const progress = options.progress ?? silentProgress;
   const { progress: _p, cache: _c, ...plain } = options;
   const locks = createLockBuffer();
+  const heapMb = Math.max(96, Math.floor((options.memoryCapMb ?? 256) / threads));
   const results = await Promise.all(
     buckets.map(
       (bucket) =>
@@ -62,7 +63,9 @@ export async function ingestInWorkers(
           const job: WorkerJob = { files: bucket.files, options: plain, locks };
           const worker = new Worker(script, {
             workerData: job,
-            resourceLimits: { maxYoungGenerationSizeMb: 64 },
+            // The heap a thread may grow to is its share of LOGDB_MEMORY_CAP_MB: V8 otherwise lets
+            // garbage pile up far beyond what a slice keeps live, and RSS grows with the run.
+            resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: heapMb },
           });
           let settled = false;
           worker.on('message', (message: WorkerMessage) => {
