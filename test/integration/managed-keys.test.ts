@@ -168,7 +168,7 @@ describe('managed client keys', () => {
       // drain
     }
     await gw.requestLog();
-    expect((upstream.requests[0]?.body as { stream_options?: unknown }).stream_options).toEqual({
+    expect((upstream.requests[0]?.body as { stream_options?: unknown } | undefined)?.stream_options).toEqual({
       include_usage: true,
     });
     const view = await gw.gateway.runtime.budgets.store.view(id, { budgetTotal: 10 }, Date.now());

@@ -90,7 +90,7 @@ describe('/v1/responses to OpenAI (native pass-through)', () => {
       text: { format: zodTextFormat(z.object({ city: z.string(), temp_c: z.number() }), 'weather') },
     });
     expect(parsed.output_parsed).toEqual({ city: 'Oslo', temp_c: -3 });
-    expect((upstream.requests[0]?.body as { text: unknown }).text).toMatchObject({
+    expect((upstream.requests[0]?.body as { text: unknown } | undefined)?.text).toMatchObject({
       format: { type: 'json_schema', name: 'weather' },
     });
   });
@@ -141,9 +141,9 @@ describe('/v1/responses to OpenAI (native pass-through)', () => {
     const saw = JSON.stringify(turns[2]?.input);
     for (const part of ['QUESTION-ONE', 'ANSWER-ONE', 'QUESTION-TWO', 'ANSWER-TWO', 'QUESTION-THREE'])
       expect(saw).toContain(part);
-    expect((upstream.requests[2]?.body as { previous_response_id: string }).previous_response_id).toBe(
-      two.id,
-    );
+    expect(
+      (upstream.requests[2]?.body as { previous_response_id: string } | undefined)?.previous_response_id,
+    ).toBe(two.id);
   });
 
   it('retrieves, lists input items and deletes through the key that created the response', async () => {
