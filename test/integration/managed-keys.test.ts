@@ -100,6 +100,58 @@ describe('managed client keys', () => {
     expect(upstream.requests).toHaveLength(2);
   });
 
+  it.each([
+    ['rpd', { rpd: 2 }, 2, 'requests per day'],
+    ['tpm', { tpm: 0 }, 0, 'tokens per minute'],
+    ['tpd', { tpd: 0 }, 0, 'tokens per day'],
+  ] as const)('holds %s exactly at its boundary', async (_name, policy, allowed, words) => {
+    // Token limits are checked with the request's estimate (its bytes / 4 plus max_tokens): a limit
+    // of one request's estimate admits exactly one.
+    const tokens =
+      Math.ceil(
+        JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 10 })
+          .length / 4,
+      ) + 10;
+    const limit = allowed === 0 ? tokens : allowed;
+    const admitted = allowed === 0 ? 1 : allowed;
+    const { key } = await newKey({ ...policy, [_name]: limit });
+    const usage = { prompt_tokens: tokens - 10, completion_tokens: 10 };
+    for (let i = 0; i < admitted; i++) upstream.enqueue({ kind: 'chat', content: 'ok', usage });
+    for (let i = 0; i < admitted; i++) {
+      expect((await call(key)).status).toBe(200);
+      await gw.requestLog();
+    }
+    const over = await call(key);
+    expect(over.status).toBe(429);
+    expect(over.error).toMatchObject({ code: 'rate_limit_exceeded' });
+    expect(over.error?.message).toContain(`${limit} ${words}`);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(upstream.requests).toHaveLength(admitted);
+  });
+
+  it.each([
+    ['budgetMonth', 'monthly', /resets at \d{4}-\d{2}-01T00:00:00\.000Z/],
+    ['budgetTotal', 'lifetime', /does not reset/],
+  ] as const)(
+    'holds %s exactly: the request that would pass it is refused naming it',
+    async (budget, words, resets) => {
+      // Each call really costs 100 × $1/1k + 20 × $2/1k = $0.14; two fill a $0.28 budget exactly.
+      const { key } = await newKey({ [budget]: 0.28 });
+      const usage = { prompt_tokens: 100, completion_tokens: 20 };
+      upstream.enqueue({ kind: 'chat', content: 'ok', usage }, { kind: 'chat', content: 'ok', usage });
+      for (let i = 0; i < 2; i++) {
+        expect((await call(key)).status).toBe(200);
+        await gw.requestLog();
+      }
+      const over = await call(key);
+      expect(over.status).toBe(429);
+      expect(over.error).toMatchObject({ code: 'budget_exceeded' });
+      expect(over.error?.message).toContain(`${words} budget of $0.2800 is spent`);
+      expect(over.error?.message).toMatch(resets);
+      expect(upstream.requests).toHaveLength(2);
+    },
+  );
+
   it('holds a daily budget exactly: a request that would pass it is a 429 budget_exceeded naming it and its reset', async () => {
     // Each call: "Hi" body ≈ 30 prompt tokens estimated + 10 output → about $0.05 reserved, settled at
     // the real usage: 100 prompt + 20 completion tokens = $0.10 + $0.04 = $0.14.
