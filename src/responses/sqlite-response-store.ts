@@ -72,6 +72,14 @@ export class SqliteResponseStore implements ResponseStore {
   private readonly select: Database.Statement<[string]>;
   private readonly remove: Database.Statement<[string]>;
   private readonly purgeBefore: Database.Statement<[number]>;
+  /**
+   * Records put in this tick, written together in one transaction just after it: a commit per
+   * answer was the largest cost of a stored response under load. Reads see them at once.
+   */
+  private pending = new Map<string, { record: StoredResponse; row: Record<string, unknown> }>();
+  private flushScheduled = false;
+  private readonly onError: (error: Error) => void;
+  private readonly writeMany: (rows: Record<string, unknown>[]) => void;
 
   constructor(options: SqliteResponseStoreOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -93,6 +101,10 @@ export class SqliteResponseStore implements ResponseStore {
     this.purgeBefore = this.db.prepare('DELETE FROM responses WHERE expires_at <= ?');
     this.purge();
     const onError = options.onError ?? (() => undefined);
+    this.onError = onError;
+    this.writeMany = this.db.transaction((rows: Record<string, unknown>[]) => {
+      for (const row of rows) this.insert.run(row);
+    });
     this.timer = setInterval(() => {
       try {
         this.purge();
@@ -108,7 +120,7 @@ export class SqliteResponseStore implements ResponseStore {
     const input = JSON.stringify(kept.input);
     const response = JSON.stringify(kept.response ?? null);
     checkSize(record.id, Buffer.byteLength(input) + Buffer.byteLength(response), this.maxBytes);
-    this.insert.run({
+    const row = {
       id: kept.id,
       owner: kept.owner,
       created_at: kept.createdAt,
@@ -119,10 +131,30 @@ export class SqliteResponseStore implements ResponseStore {
       native: kept.native ? 1 : 0,
       input,
       response,
-    });
+    };
+    this.pending.set(kept.id, { record: kept, row });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes the records put so far in one transaction. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.size === 0 || !this.db.open) return;
+    const rows = [...this.pending.values()].map((entry) => entry.row);
+    this.pending = new Map();
+    try {
+      this.writeMany(rows);
+    } catch (error) {
+      this.onError(error as Error);
+    }
   }
 
   async get(id: string): Promise<StoredResponse | undefined> {
+    const waiting = this.pending.get(id);
+    if (waiting !== undefined) return waiting.record.expiresAt > this.now() ? waiting.record : undefined;
     const row = this.select.get(id) as Row | undefined;
     if (row === undefined) return undefined;
     if (row.expires_at <= this.now()) {
@@ -133,6 +165,12 @@ export class SqliteResponseStore implements ResponseStore {
   }
 
   async delete(id: string): Promise<boolean> {
+    const waiting = this.pending.get(id);
+    if (waiting !== undefined) {
+      this.pending.delete(id);
+      this.remove.run(id);
+      return waiting.record.expiresAt > this.now();
+    }
     const row = this.remove.get(id) as { expires_at: number } | undefined;
     return row !== undefined && row.expires_at > this.now();
   }
@@ -144,6 +182,7 @@ export class SqliteResponseStore implements ResponseStore {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.flush();
     if (this.db.open) this.db.close();
   }
 }
