@@ -303,6 +303,14 @@ export function defineTargets(ctx) {
     ipc: true,
     health: '/health',
   };
+  // Issue 16: the same chat relay with /metrics off (METRICS_ENABLED=false); the default has it on
+  // and traces off, so 'ai-proxy' against this cell is the cost of metrics.
+  const metricsOff = {
+    ...gateway,
+    name: 'ai-proxy metrics off',
+    env: { ...gateway.env, METRICS_ENABLED: 'false' },
+    compare: 'ai-proxy',
+  };
   return [
     { ...openaiChat, name: 'direct', url: ctx.upstreamUrl },
     { ...openaiChat, ...baselineCmd, name: 'baseline' },
@@ -315,6 +323,16 @@ export function defineTargets(ctx) {
     // it has no managed keys.
     ...(ctx.gatewayCmd
       ? []
-      : [messagesOpenai, responsesChat, anthropic, gemini, limits, redis, budgeted, budgetedRedis]),
+      : [
+          messagesOpenai,
+          responsesChat,
+          anthropic,
+          gemini,
+          limits,
+          redis,
+          budgeted,
+          budgetedRedis,
+          metricsOff,
+        ]),
   ];
 }
