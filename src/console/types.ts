@@ -49,31 +49,7 @@ export interface UsageAnswer {
   client_names: Record<string, string>;
 }
 
-export interface LogHit {
-  request_id: string;
-  time: string;
-  endpoint: string;
-  model: string | null;
-  model_mapped: string | null;
-  provider: string | null;
-  status: number;
-  latency_ms: number | null;
-  stream: boolean;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cost: number | null;
-  client: string | null;
-  dialog_id: string | null;
-  snippet: string | null;
-}
-
-export interface LogPage {
-  hits: LogHit[];
-  next_cursor: string | null;
-  partitions_searched: number;
-  partitions_without_index: number;
-  ms: number;
-}
+export type { LogHit, LogPage } from '../server/routes/console-api-types.js';
 
 export interface Attempt {
   [field: string]: unknown;

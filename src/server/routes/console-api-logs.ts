@@ -5,6 +5,9 @@
 import { listPartitions, type PartitionInfo } from '../../logstore/partitions.js';
 import { type Db, FTS_TABLE, hasFtsIndex, openPartition, type RequestRow } from '../../logstore/schema.js';
 import { translateQuery } from '../../logstore/search.js';
+import type { LogHit, LogPage } from './console-api-types.js';
+
+export type { LogHit, LogPage };
 
 export interface LogFilters {
   query?: string;
@@ -16,34 +19,6 @@ export interface LogFilters {
   status?: number;
   client?: string;
   dialog?: string;
-}
-
-export interface LogHit {
-  request_id: string;
-  time: string;
-  endpoint: string;
-  model: string | null;
-  model_mapped: string | null;
-  provider: string | null;
-  status: number;
-  latency_ms: number | null;
-  stream: boolean;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cost: number | null;
-  client: string | null;
-  dialog_id: string | null;
-  /** The matched words in context (a text query), or the start of the last user message. */
-  snippet: string | null;
-}
-
-export interface LogPage {
-  hits: LogHit[];
-  /** Pass back as `cursor` for the next page; null on the last. */
-  next_cursor: string | null;
-  partitions_searched: number;
-  partitions_without_index: number;
-  ms: number;
 }
 
 /** A query the user wrote that SQLite refused: the message names it. */

@@ -4,24 +4,10 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { requestPreview } from './console-api-logs.js';
+import type { LogHit } from './console-api-types.js';
 
-export interface TailRecord {
-  request_id: string;
-  time: string;
-  endpoint: string;
-  model: string | null;
-  model_mapped: string | null;
-  provider: string | null;
-  status: number;
-  latency_ms: number | null;
-  stream: boolean;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cost: number | null;
-  client: string | null;
-  dialog_id: string | null;
-  snippet: string | null;
-}
+/** A tail row has the shape of a search hit, so the console shows both with one table. */
+export type TailRecord = LogHit;
 
 const CHUNK = 256 * 1024;
 /** Past this much read from one file, older lines are not worth the wait. */
