@@ -288,6 +288,8 @@ describe('SQLite response store', () => {
     const store = new SqliteResponseStore({ path });
     opened.push(store);
     await store.put(record('resp_bad', Date.now()));
+    // Puts are written together just after their tick; write this one now so the damage lands on it.
+    store.flush();
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(path);
     db.prepare("UPDATE responses SET input = '{not json' WHERE id = 'resp_bad'").run();
