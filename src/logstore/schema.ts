@@ -24,14 +24,16 @@ import Database from 'better-sqlite3';
 import type { RequestRecord } from '../logs/request-record.js';
 import { readUsage } from '../usage/cost.js';
 import { FTS_TABLE, hasLegacyFts, migrateFts, registerFtsContent } from './fts-content.js';
+import { addUsageRollup } from './usage-rollup.js';
 
 export type Db = Database.Database;
 
 /**
- * 1: the first layout. 2: the FTS index keeps no copy of the text (fts-content.ts); a version 1
- * partition is migrated the first time it is opened for writing.
+ * 1: the first layout. 2: the FTS index keeps no copy of the text (fts-content.ts). 3: hourly
+ * usage rollups kept by triggers (usage-rollup.ts). An older partition is migrated the first time
+ * it is opened for writing.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export { FTS_DDL, FTS_TABLE } from './fts-content.js';
 
@@ -252,6 +254,7 @@ function upgrade(db: Db, path: string): void {
   db.exec(SCHEMA_DDL);
   const legacy = hasLegacyFts(db);
   if (legacy) migrateFts(db);
+  addUsageRollup(db);
   db.prepare(
     "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   ).run(String(SCHEMA_VERSION));

@@ -54,7 +54,9 @@ describe('migrating a partition to schema version 2', () => {
     // `ai-proxy logs migrate` finishes it (and has nothing left to do the second time).
     const finish = await runCli(['logs', 'migrate', '--db', root], { cwd: root, env: { LOG_DIR: root } });
     expect(finish.code, finish.stderr).toBe(0);
-    expect(finish.stdout).toMatch(/^1 of 1 partitions migrated to schema version 2/m);
+    expect(finish.stdout).toMatch(
+      new RegExp(`^1 of 1 partitions migrated to schema version ${SCHEMA_VERSION}`, 'm'),
+    );
     const again = await runCli(['logs', 'migrate', '--db', root], { cwd: root, env: { LOG_DIR: root } });
     expect(again.stdout).toMatch(/^0 of 1 partitions migrated/m);
     const after = openPartition(path, { readonly: true });
