@@ -22,7 +22,7 @@ const hourOf = (ts: string): string => `(${ts} - ((${ts} % ${HOUR_MS}) + ${HOUR_
  * A NULL provider, model or client is stored as a zero byte blob, a value no TEXT column of
  * `requests` holds: the group key is then a plain primary key that an upsert can find (NULLs in a
  * key never match each other). An index on IFNULL() expressions did the same at four times the
- * ingest cost; readers turn the blob back into NULL (NULLIF, see USAGE_COLUMNS).
+ * ingest cost; readUsageRollup turns it back into NULL.
  */
 const NONE = "X'00'";
 
@@ -32,10 +32,6 @@ const keyOf = (r: string) => ({
   model: `IFNULL(COALESCE(${r}.model_mapped, ${r}.model_original), ${NONE})`,
   client: `IFNULL(${r}.api_key_hash, ${NONE})`,
 });
-
-/** The key columns as readers want them (NULL where the rows had none). */
-export const USAGE_KEY_COLUMNS = `hour, NULLIF(provider, ${NONE}) AS provider, NULLIF(model, ${NONE}) AS model,
-  NULLIF(client, ${NONE}) AS client`;
 
 /** Adds (sign 1) or removes (sign -1) one row's usage. */
 function apply(r: 'new' | 'old', sign: 1 | -1): string {
@@ -115,4 +111,36 @@ export function addUsageRollup(db: Db): void {
     SELECT ${k.hour}, ${k.provider}, ${k.model}, ${k.client}, COUNT(*), SUM(status_code >= 400),
       TOTAL(prompt_tokens), TOTAL(completion_tokens), TOTAL(total_tokens), TOTAL(cost)
     FROM requests GROUP BY 1, 2, 3, 4`);
+}
+
+/** One group's usage: a time bucket, provider, model and client. */
+export interface UsageGroupRow {
+  /** The bucket's start, epoch ms. */
+  t: number;
+  provider: string | null;
+  model: string | null;
+  client: string | null;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost: number;
+}
+
+/**
+ * The usage of the whole hours [fromHour, toHour) grouped by buckets of `bucketMs` (a multiple of
+ * an hour), provider, model and client: bucket t holds the hours h with trunc(h / bucketMs) = t, as
+ * a scan of the rows buckets their ts.
+ */
+export function readUsageRollup(db: Db, fromHour: number, toHour: number, bucketMs: number): UsageGroupRow[] {
+  return db
+    .prepare(
+      `SELECT (hour / ${bucketMs}) * ${bucketMs} AS t, NULLIF(provider, ${NONE}) AS provider,
+         NULLIF(model, ${NONE}) AS model, NULLIF(client, ${NONE}) AS client,
+         SUM(requests) AS requests, SUM(errors) AS errors, TOTAL(prompt_tokens) AS prompt_tokens,
+         TOTAL(completion_tokens) AS completion_tokens, TOTAL(total_tokens) AS total_tokens, TOTAL(cost) AS cost
+       FROM ${USAGE_TABLE} WHERE hour >= ? AND hour < ? GROUP BY 1, 2, 3, 4`,
+    )
+    .all(fromHour, toHour) as UsageGroupRow[];
 }
