@@ -1,10 +1,12 @@
 // The console's log-store queries: search (the FTS5 language of `ai-proxy logs search`, or no text
 // to browse) with filters for date range, model, provider, status, client key and dialog, newest
 // first, paged by a cursor (partition + rowid, so page 100 costs what page 1 does); one exchange
-// in full; a dialog's exchanges in order.
+// in full; a dialog's exchanges in order. A text search walks the partitions as `ai-proxy logs
+// search` does (search.ts): newest first, one open at a time, a partition whose index cannot match
+// skipped after one small statement (anyMatch), stopping once the page is full.
 import { listPartitions, type PartitionInfo } from '../../logstore/partitions.js';
-import { type Db, FTS_TABLE, hasFtsIndex, openPartition, type RequestRow } from '../../logstore/schema.js';
-import { translateQuery } from '../../logstore/search.js';
+import { type Db, FTS_TABLE, openPartition, type RequestRow } from '../../logstore/schema.js';
+import { anyMatch, SearchError, translateQuery } from '../../logstore/search.js';
 import type { LogHit, LogPage } from './console-api-types.js';
 
 export type { LogHit, LogPage };
@@ -144,6 +146,20 @@ export function requestPreview(requestJson: string | null | undefined): string |
   return text === '' ? null : text.slice(0, 200);
 }
 
+/** anyMatch, its complaint about the query told in the words the user wrote. */
+function anyWord(db: Db, query: string, written: string): boolean | undefined {
+  try {
+    return anyMatch(db, query);
+  } catch (error) {
+    if (error instanceof SearchError) {
+      const prefix = `bad search query ${JSON.stringify(query)}: `;
+      const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+      throw new LogQueryError(`bad search query ${JSON.stringify(written)}: ${reason}`);
+    }
+    throw error;
+  }
+}
+
 function partitionsNewestFirst(dbRoot: string, filters: LogFilters): PartitionInfo[] {
   return listPartitions(dbRoot, filters.since, filters.to).reverse();
 }
@@ -155,6 +171,7 @@ export function searchLogs(dbRoot: string, filters: LogFilters, limit: number, c
   let searched = 0;
   let withoutIndex = 0;
   let reached = cursor === undefined;
+  const query = filters.query === undefined ? undefined : translateQuery(filters.query);
   for (const partition of partitionsNewestFirst(dbRoot, filters)) {
     if (!reached) {
       if (partition.key !== cursor!.partition) continue;
@@ -163,11 +180,13 @@ export function searchLogs(dbRoot: string, filters: LogFilters, limit: number, c
     if (rows.length > limit) break;
     const db = openPartition(partition.path, { readonly: true });
     try {
-      if (filters.query !== undefined && !hasFtsIndex(db)) {
+      const matched = query === undefined ? true : anyWord(db, query, filters.query!);
+      if (matched === undefined) {
         withoutIndex += 1;
         continue;
       }
       searched += 1;
+      if (!matched) continue;
       const before = cursor !== undefined && partition.key === cursor.partition ? cursor.rowid : undefined;
       // One more than asked: whether a next page exists is known without an empty last page.
       for (const row of pagePartition(db, filters, limit + 1 - rows.length, before)) {
