@@ -25,7 +25,7 @@ import {
   type SourceFile,
 } from './ingest-sources.js';
 import { ingestInWorkers, size, workerScript } from './ingest-threads.js';
-import { memoryBudget, OPEN_PARTITIONS_PER_LANE } from './memory-budget.js';
+import { INGEST_CACHE_KIB, memoryBudget, OPEN_PARTITIONS_PER_LANE } from './memory-budget.js';
 import { PartitionLocks } from './partition-locks.js';
 import { DAY_MS, type Granularity, partitionPath } from './partitions.js';
 import { type Progress, silentProgress } from './progress.js';
@@ -95,7 +95,7 @@ export class IngestCache {
   private readonly pins = new Map<string, number>();
 
   /** Page cache per open partition, in KiB (derived from LOGDB_MEMORY_CAP_MB). */
-  cacheKib = 16_384;
+  cacheKib = INGEST_CACHE_KIB;
   /** Open partitions kept beyond the pinned ones. */
   maxOpen = OPEN_PARTITIONS_PER_LANE;
   /** One writer per partition across this process's ingest threads. */
@@ -110,8 +110,8 @@ export class IngestCache {
       return db;
     }
     db = openPartition(path);
-    // Bulk writes: a larger page cache, and WAL checkpoints every ~40 MB (2500 16 KB pages)
-    // rather than every 16 MB (each checkpoint copies pages into the database file and syncs it).
+    // Bulk writes: the page cache of memory-budget.ts, and WAL checkpoints every ~40 MB (2500 16 KB
+    // pages) rather than every 16 MB (each checkpoint copies pages into the database file and syncs it).
     db.pragma(`cache_size = -${this.cacheKib}`);
     db.pragma('wal_autocheckpoint = 2500');
     this.dbs.set(path, db);
@@ -125,10 +125,18 @@ export class IngestCache {
     return this.db(path);
   }
 
+  /**
+   * A partition no file in flight holds any more stays open for rows of other files that belong to
+   * its day, but gives its page cache back: what it cached is pages already written.
+   */
   unpin(path: string): void {
     const n = (this.pins.get(path) ?? 1) - 1;
     if (n > 0) this.pins.set(path, n);
-    else this.pins.delete(path);
+    else {
+      this.pins.delete(path);
+      const db = this.dbs.get(path);
+      if (db !== undefined && !db.inTransaction) db.pragma('shrink_memory');
+    }
     this.evict();
   }
 
