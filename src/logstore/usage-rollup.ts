@@ -113,13 +113,7 @@ export function addUsageRollup(db: Db): void {
     FROM requests GROUP BY 1, 2, 3, 4`);
 }
 
-/** One group's usage: a time bucket, provider, model and client. */
-export interface UsageGroupRow {
-  /** The bucket's start, epoch ms. */
-  t: number;
-  provider: string | null;
-  model: string | null;
-  client: string | null;
+export interface UsageSums {
   requests: number;
   errors: number;
   prompt_tokens: number;
@@ -128,19 +122,35 @@ export interface UsageGroupRow {
   cost: number;
 }
 
+export interface UsageRollupRead {
+  /** Per bucket: t is its start, epoch ms. */
+  series: (UsageSums & { t: number })[];
+  /** Per provider, model and client, over all the hours read. */
+  groups: (UsageSums & { provider: string | null; model: string | null; client: string | null })[];
+}
+
+const SUMS = `SUM(requests) AS requests, SUM(errors) AS errors, TOTAL(prompt_tokens) AS prompt_tokens,
+  TOTAL(completion_tokens) AS completion_tokens, TOTAL(total_tokens) AS total_tokens, TOTAL(cost) AS cost`;
+
 /**
- * The usage of the whole hours [fromHour, toHour) grouped by buckets of `bucketMs` (a multiple of
- * an hour), provider, model and client: bucket t holds the hours h with trunc(h / bucketMs) = t, as
- * a scan of the rows buckets their ts.
+ * The usage of the whole hours [fromHour, toHour): per bucket of `bucketMs` (a multiple of an
+ * hour; bucket t holds the hours h with trunc(h / bucketMs) = t, as a scan of the rows buckets
+ * their ts), and per provider, model and client. Two small aggregates instead of one row per
+ * bucket and group: a month by hour is 720 buckets × the groups, measured 5× slower to read.
  */
-export function readUsageRollup(db: Db, fromHour: number, toHour: number, bucketMs: number): UsageGroupRow[] {
-  return db
+export function readUsageRollup(db: Db, fromHour: number, toHour: number, bucketMs: number): UsageRollupRead {
+  const series = db
     .prepare(
-      `SELECT (hour / ${bucketMs}) * ${bucketMs} AS t, NULLIF(provider, ${NONE}) AS provider,
-         NULLIF(model, ${NONE}) AS model, NULLIF(client, ${NONE}) AS client,
-         SUM(requests) AS requests, SUM(errors) AS errors, TOTAL(prompt_tokens) AS prompt_tokens,
-         TOTAL(completion_tokens) AS completion_tokens, TOTAL(total_tokens) AS total_tokens, TOTAL(cost) AS cost
-       FROM ${USAGE_TABLE} WHERE hour >= ? AND hour < ? GROUP BY 1, 2, 3, 4`,
+      `SELECT (hour / ${bucketMs}) * ${bucketMs} AS t, ${SUMS} FROM ${USAGE_TABLE}
+       WHERE hour >= ? AND hour < ? GROUP BY hour / ${bucketMs}`,
     )
-    .all(fromHour, toHour) as UsageGroupRow[];
+    .all(fromHour, toHour) as UsageRollupRead['series'];
+  const groups = db
+    .prepare(
+      `SELECT NULLIF(provider, ${NONE}) AS provider, NULLIF(model, ${NONE}) AS model,
+         NULLIF(client, ${NONE}) AS client, ${SUMS}
+       FROM ${USAGE_TABLE} WHERE hour >= ? AND hour < ? GROUP BY provider, model, client`,
+    )
+    .all(fromHour, toHour) as UsageRollupRead['groups'];
+  return { series, groups };
 }

@@ -5,7 +5,7 @@
 // existed is scanned (one GROUP BY over its rows). The two give the same answer.
 import { listPartitions, type PartitionInfo } from '../../logstore/partitions.js';
 import { type Db, openPartition } from '../../logstore/schema.js';
-import { HOUR_MS, hasUsageRollup, readUsageRollup, type UsageGroupRow } from '../../logstore/usage-rollup.js';
+import { HOUR_MS, hasUsageRollup, readUsageRollup } from '../../logstore/usage-rollup.js';
 
 export type Bucket = 'hour' | 'day';
 
@@ -91,48 +91,82 @@ function filledSeries(
   return out;
 }
 
-type Rows = UsageGroupRow[];
+interface Group extends Totals {
+  provider: string | null;
+  model: string | null;
+  client: string | null;
+}
+
+/** The sums so far: per bucket, and per provider, model and client (with the totals). */
+class Sums {
+  readonly totals = empty();
+  readonly buckets = new Map<number, Totals>();
+  readonly providers = new Map<string | null, Totals>();
+  readonly models = new Map<string | null, Totals>();
+  readonly clients = new Map<string | null, Totals>();
+
+  bucket(row: Totals & { t: number }): void {
+    let point = this.buckets.get(row.t);
+    if (point === undefined) {
+      point = empty();
+      this.buckets.set(row.t, point);
+    }
+    add(point, row);
+  }
+
+  group(row: Group): void {
+    add(this.totals, row);
+    addTo(this.providers, row.provider, row);
+    addTo(this.models, row.model, row);
+    addTo(this.clients, row.client, row);
+  }
+}
 
 /**
  * One scan of the rows with ts in [from, to), grouped by every dimension at once: four GROUP BYs
  * over the same rows measured four times the time. The groups (buckets × providers × models ×
  * clients) are few next to the rows.
  */
-function scanRows(db: Db, from: number, to: number, size: number, wholePartition: boolean): Rows {
+function scanRows(db: Db, sums: Sums, from: number, to: number, size: number, wholePartition: boolean): void {
   // A partition wholly inside the range is read straight through (sequential pages); the ts index
   // would add a lookup per row, measured at twice the time. A partly covered one uses the index.
-  return db
+  const rows = db
     .prepare(
       `SELECT (ts / ${size}) * ${size} AS t, provider, COALESCE(model_mapped, model_original) AS model,
          api_key_hash AS client, ${SUMS} FROM requests ${wholePartition ? 'NOT INDEXED' : ''}
        WHERE ts >= ? AND ts < ? GROUP BY 1, 2, 3, 4`,
     )
-    .all(from, to) as Rows;
+    .all(from, to) as (Group & { t: number })[];
+  for (const row of rows) {
+    sums.bucket(row);
+    sums.group(row);
+  }
 }
 
 /**
- * A partition's usage in [since, until): rollups for the whole hours, rows for the part hours at
- * the edges. Nothing is clipped to the partition's days, so a row filed outside them counts as
+ * Adds a partition's usage in [since, until): rollups for the whole hours, rows for the part hours
+ * at the edges. Nothing is clipped to the partition's days, so a row filed outside them counts as
  * the scan counts it.
  */
-function partitionUsage(
+function addPartition(
   db: Db,
+  sums: Sums,
   partition: PartitionInfo,
-  since: number,
-  until: number,
-  size: number,
-  rollups: boolean,
-): Rows {
+  range: { since: number; until: number; size: number; rollups: boolean },
+): void {
+  const { since, until, size } = range;
   const firstHour = Math.ceil(since / HOUR_MS) * HOUR_MS;
   const endHour = Math.floor(until / HOUR_MS) * HOUR_MS;
-  if (!rollups || firstHour >= endHour || !hasUsageRollup(db)) {
+  if (!range.rollups || firstHour >= endHour || !hasUsageRollup(db)) {
     const whole = since <= partition.start.getTime() && until >= partition.end.getTime();
-    return scanRows(db, since, until, size, whole);
+    scanRows(db, sums, since, until, size, whole);
+    return;
   }
-  const rows = readUsageRollup(db, firstHour, endHour, size);
-  if (since < firstHour) rows.push(...scanRows(db, since, firstHour, size, false));
-  if (endHour < until) rows.push(...scanRows(db, endHour, until, size, false));
-  return rows;
+  const read = readUsageRollup(db, firstHour, endHour, size);
+  for (const row of read.series) sums.bucket(row);
+  for (const row of read.groups) sums.group(row);
+  if (since < firstHour) scanRows(db, sums, since, firstHour, size, false);
+  if (endHour < until) scanRows(db, sums, endHour, until, size, false);
 }
 
 export interface UsageOptions {
@@ -148,27 +182,13 @@ export function usageHistory(
   options: UsageOptions = {},
 ): UsageHistory {
   const size = BUCKET_MS[bucket];
-  const totals = empty();
-  const buckets = new Map<number, Totals>();
-  const providers = new Map<string | null, Totals>();
-  const models = new Map<string | null, Totals>();
-  const clients = new Map<string | null, Totals>();
+  const sums = new Sums();
+  const range = { since, until, size, rollups: options.rollups !== false };
   const partitions = listPartitions(dbRoot, new Date(since), new Date(until));
   for (const partition of partitions) {
     const db = openPartition(partition.path, { readonly: true });
     try {
-      for (const row of partitionUsage(db, partition, since, until, size, options.rollups !== false)) {
-        let point = buckets.get(row.t);
-        if (point === undefined) {
-          point = empty();
-          buckets.set(row.t, point);
-        }
-        add(point, row);
-        add(totals, row);
-        addTo(providers, row.provider, row);
-        addTo(models, row.model, row);
-        addTo(clients, row.client, row);
-      }
+      addPartition(db, sums, partition, range);
     } finally {
       db.close();
     }
@@ -178,10 +198,10 @@ export function usageHistory(
     until: new Date(until).toISOString(),
     bucket,
     partitions: partitions.length,
-    totals: rounded(totals),
-    series: filledSeries(buckets, since, until, size),
-    by_provider: sorted(providers),
-    by_model: sorted(models),
-    by_client: sorted(clients),
+    totals: rounded(sums.totals),
+    series: filledSeries(sums.buckets, since, until, size),
+    by_provider: sorted(sums.providers),
+    by_model: sorted(sums.models),
+    by_client: sorted(sums.clients),
   };
 }
