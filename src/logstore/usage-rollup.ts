@@ -1,11 +1,14 @@
 // Hourly usage rollups kept inside each partition (schema version 3): per UTC hour, provider,
 // model (the mapped one, else the requested one) and client key hash, the requests, errors,
-// tokens and cost of the rows in `requests`. SQLite triggers keep the table in step with every
-// write to `requests`, whoever makes it (CLI ingest, the in-server ingest, bundle import, merge,
-// the sqlite3 shell), so the console's usage page reads a few hundred rows per day instead of
-// every request.
+// tokens and cost of the rows in `requests`. An AFTER INSERT trigger keeps the table in step with
+// every insert, whoever makes it (CLI ingest, the in-server ingest, bundle import, merge, the
+// sqlite3 shell), so the console's usage page reads a few hundred rows per day instead of every
+// request. Rows are never deleted or recounted (prune removes whole partitions, dialog grouping
+// only sets dialog_id), so there is no DELETE or UPDATE trigger: each trigger is parsed by every
+// open of the partition, and three cost a search over a year's partitions ~100 µs per partition,
+// this one ~40 µs.
 //
-// A partition either has the table, filled and kept by its triggers, or has not (written by an
+// A partition either has the table, filled and kept by its trigger, or has not (written by an
 // older ai-proxy and not yet opened for writing): hasUsageRollup tells readers which, and those
 // without it are read from the raw rows.
 import type Database from 'better-sqlite3';
@@ -14,9 +17,7 @@ type Db = Database.Database;
 
 export const USAGE_TABLE = 'usage_hourly';
 export const HOUR_MS = 3_600_000;
-
-/** The hour a row counts in: floor(ts / 1 h), so hour h holds exactly the rows with ts in [h, h + 1 h). */
-const hourOf = (ts: string): string => `(${ts} - ((${ts} % ${HOUR_MS}) + ${HOUR_MS}) % ${HOUR_MS})`;
+const TRIGGER = `${USAGE_TABLE}_insert`;
 
 /**
  * A NULL provider, model or client is stored as a zero byte blob, a value no TEXT column of
@@ -26,44 +27,25 @@ const hourOf = (ts: string): string => `(${ts} - ((${ts} % ${HOUR_MS}) + ${HOUR_
  */
 const NONE = "X'00'";
 
-const keyOf = (r: string) => ({
-  hour: hourOf(`${r}.ts`),
-  provider: `IFNULL(${r}.provider, ${NONE})`,
-  model: `IFNULL(COALESCE(${r}.model_mapped, ${r}.model_original), ${NONE})`,
-  client: `IFNULL(${r}.api_key_hash, ${NONE})`,
-});
+/**
+ * The key and the counts of one row `r`. Its hour is ts - ts % 1 h: hour h holds exactly the rows
+ * with ts in [h, h + 1 h) (ts is epoch ms, never negative).
+ */
+const rowOf = (r: string) => [
+  `${r}.ts - ${r}.ts % ${HOUR_MS}`,
+  `IFNULL(${r}.provider, ${NONE})`,
+  `IFNULL(COALESCE(${r}.model_mapped, ${r}.model_original), ${NONE})`,
+  `IFNULL(${r}.api_key_hash, ${NONE})`,
+];
 
-/** Adds (sign 1) or removes (sign -1) one row's usage. */
-function apply(r: 'new' | 'old', sign: 1 | -1): string {
-  const k = keyOf(r);
-  const s = sign === 1 ? '+' : '-';
-  const upsert = `INSERT INTO ${USAGE_TABLE} (hour, provider, model, client, requests, errors,
-      prompt_tokens, completion_tokens, total_tokens, cost)
-    VALUES (${k.hour}, ${k.provider}, ${k.model}, ${k.client}, ${sign}, ${sign} * (${r}.status_code >= 400),
-      ${sign} * IFNULL(${r}.prompt_tokens, 0), ${sign} * IFNULL(${r}.completion_tokens, 0),
-      ${sign} * IFNULL(${r}.total_tokens, 0), ${sign} * IFNULL(${r}.cost, 0.0))
-    ON CONFLICT DO UPDATE SET
-      requests = requests ${s} 1,
-      errors = errors ${s} (${r}.status_code >= 400),
-      prompt_tokens = prompt_tokens ${s} IFNULL(${r}.prompt_tokens, 0),
-      completion_tokens = completion_tokens ${s} IFNULL(${r}.completion_tokens, 0),
-      total_tokens = total_tokens ${s} IFNULL(${r}.total_tokens, 0),
-      cost = cost ${s} IFNULL(${r}.cost, 0.0);`;
-  if (sign === 1) return upsert;
-  // A group left with no rows goes, so the table holds what a scan of the rows would find.
-  return `${upsert}
-    DELETE FROM ${USAGE_TABLE} WHERE requests = 0 AND hour = ${k.hour} AND provider = ${k.provider}
-      AND model = ${k.model} AND client = ${k.client};`;
-}
-
-/** The columns an update must touch to move a row's usage (dialog grouping touches none). */
-const COUNTED =
-  'ts, provider, model_mapped, model_original, api_key_hash, status_code, prompt_tokens, completion_tokens, total_tokens, cost';
+const COLUMNS =
+  'hour, provider, model, client, requests, errors, prompt_tokens, completion_tokens, total_tokens, cost';
 
 /**
- * The counts are never NULL (every value is IFNULL'd) but carry no NOT NULL: an upsert that could
- * fail a NOT NULL check on the columns it updates makes SQLite open a statement journal per row,
- * measured at 30 µs a row, three times the cost of the insert itself.
+ * The counts carry no NOT NULL (they are never NULL: every value is IFNULL'd): an upsert that
+ * could fail a NOT NULL check on the columns it updates makes SQLite open a statement journal per
+ * row, measured at 30 µs a row, three times the cost of the insert itself. With this table and
+ * trigger, an insert costs ~1-2 µs more (bench/logstore/run.mjs: within its noise).
  */
 export const USAGE_DDL = `
 CREATE TABLE IF NOT EXISTS ${USAGE_TABLE} (
@@ -79,36 +61,40 @@ CREATE TABLE IF NOT EXISTS ${USAGE_TABLE} (
   cost REAL,
   PRIMARY KEY (hour, provider, model, client)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS ${USAGE_TABLE}_insert AFTER INSERT ON requests BEGIN
-  ${apply('new', 1)}
-END;
-CREATE TRIGGER IF NOT EXISTS ${USAGE_TABLE}_delete AFTER DELETE ON requests BEGIN
-  ${apply('old', -1)}
-END;
-CREATE TRIGGER IF NOT EXISTS ${USAGE_TABLE}_update AFTER UPDATE OF ${COUNTED} ON requests BEGIN
-  ${apply('old', -1)}
-  ${apply('new', 1)}
+CREATE TRIGGER IF NOT EXISTS ${TRIGGER} AFTER INSERT ON requests BEGIN
+  INSERT INTO ${USAGE_TABLE} (${COLUMNS}) VALUES (${rowOf('new').join(', ')}, 1, new.status_code >= 400,
+    IFNULL(new.prompt_tokens, 0), IFNULL(new.completion_tokens, 0), IFNULL(new.total_tokens, 0), IFNULL(new.cost, 0.0))
+  ON CONFLICT DO UPDATE SET requests = requests + 1, errors = errors + excluded.errors,
+    prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+    completion_tokens = completion_tokens + excluded.completion_tokens,
+    total_tokens = total_tokens + excluded.total_tokens, cost = cost + excluded.cost;
 END;
 `;
 
-export function hasUsageRollup(db: Db, schema = 'main'): boolean {
-  return (
-    db.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`).get(USAGE_TABLE) !==
-    undefined
-  );
+/**
+ * Whether the partition has the table and the trigger that keeps it. A table without its trigger
+ * (a rebuild of `requests` drops the triggers on it) no longer counts the rows.
+ */
+export function hasUsageRollup(db: Db): boolean {
+  const row = db
+    .prepare(
+      "SELECT COUNT(*) AS n FROM sqlite_master WHERE (type = 'table' AND name = ?) OR (type = 'trigger' AND name = ?)",
+    )
+    .get(USAGE_TABLE, TRIGGER) as { n: number };
+  return row.n === 2;
 }
 
 /**
- * Creates the table and its triggers and fills it from the rows already stored, inside the
- * caller's transaction (so a partition has all of it or none). A no-op where it exists.
+ * Creates the table and its trigger and fills it from the rows already stored, inside the
+ * caller's transaction (so a partition has all of it or none). A no-op where both exist; a table
+ * whose trigger is gone is filled again.
  */
 export function addUsageRollup(db: Db): void {
   if (hasUsageRollup(db)) return;
+  db.exec(`DROP TABLE IF EXISTS ${USAGE_TABLE}`);
   db.exec(USAGE_DDL);
-  const k = keyOf('requests');
-  db.exec(`INSERT INTO ${USAGE_TABLE} (hour, provider, model, client, requests, errors,
-      prompt_tokens, completion_tokens, total_tokens, cost)
-    SELECT ${k.hour}, ${k.provider}, ${k.model}, ${k.client}, COUNT(*), SUM(status_code >= 400),
+  db.exec(`INSERT INTO ${USAGE_TABLE} (${COLUMNS})
+    SELECT ${rowOf('requests').join(', ')}, COUNT(*), SUM(status_code >= 400),
       TOTAL(prompt_tokens), TOTAL(completion_tokens), TOTAL(total_tokens), TOTAL(cost)
     FROM requests GROUP BY 1, 2, 3, 4`);
 }
