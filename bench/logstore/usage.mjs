@@ -10,7 +10,7 @@
 //   node bench/logstore/usage.mjs [--days 30] [--per-day 33334] [--dir DIR] [--keep] [--repeat 7]
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,10 +119,12 @@ for (const [label, since, until, bucket] of cases) {
 const sample = listPartitions(dbRoot)[0].path;
 const copy = join(root, 'old-partition.sqlite3');
 rmSync(copy, { force: true });
-copyFileSync(sample, copy);
+// VACUUM INTO: a consistent copy, WAL included (a file copy may miss the last transactions).
+const snapshot = openPartition(sample, { readonly: true });
+snapshot.prepare('VACUUM INTO ?').run(copy);
+snapshot.close();
 const old = openPartition(copy);
-for (const trigger of ['insert', 'delete', 'update']) old.exec(`DROP TRIGGER usage_hourly_${trigger}`);
-old.exec("DROP TABLE usage_hourly; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+old.exec("DROP TRIGGER usage_hourly_insert; DROP TABLE usage_hourly; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
 old.close();
 const t0 = performance.now();
 openPartition(copy).close();
