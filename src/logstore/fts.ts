@@ -110,3 +110,24 @@ export function dropFts(db: Db): boolean {
   compactFile(db);
   return true;
 }
+
+/**
+ * How many requests the index holds, read from FTS5's own totals record (the `averages` row of its
+ * %_data table, id 1, which starts with the row count as a varint). Counting the index table
+ * itself would read the rows' text back through the view; there is no per-row size table
+ * (columnsize = 0) to count either.
+ */
+export function indexedDocuments(db: Db): number {
+  const row = db.prepare(`SELECT block FROM ${FTS_TABLE}_data WHERE id = 1`).get() as
+    | { block: Buffer }
+    | undefined;
+  if (row === undefined) return 0;
+  // An SQLite varint: 7 bits a byte, high bit set on all but the last (9 bytes at most).
+  let value = 0;
+  for (let i = 0; i < Math.min(row.block.length, 9); i++) {
+    const byte = row.block[i]!;
+    value = value * 128 + (byte & 0x7f);
+    if ((byte & 0x80) === 0) break;
+  }
+  return value;
+}

@@ -3,9 +3,11 @@
 // API (kept stable; the bundle code builds on it):
 //   SCHEMA_VERSION                       the version written to `meta.schema_version` of every partition
 //   SCHEMA_DDL                           tables servers, requests, ingest_sources, meta and indexes
+//                                        (`time` and `usage_json` are derived when a row would
+//                                        only repeat them: derived-columns.ts)
 //   FTS_DDL / FTS_TABLE                  the FTS5 `request_text_index` (built on demand: `logs fts build`),
 //                                        external content over the rows' own JSON (fts-content.ts)
-//   REQUEST_COLUMNS                      the `requests` columns in table order
+//   REQUEST_COLUMNS                      the `requests` columns a row is read and written by
 //   openPartition(path, {readonly?})     opens (creating folders and file if needed) a partition with
 //                                        WAL and the schema applied (an older one migrated); refuses a
 //                                        newer schema version
@@ -23,6 +25,12 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestRecord } from '../logs/request-record.js';
 import { readUsage } from '../usage/cost.js';
+import {
+  DERIVED_COLUMNS_DDL,
+  hasDerivedColumns,
+  insertValues,
+  rebuildWithDerivedColumns,
+} from './derived-columns.js';
 import { FTS_TABLE, hasLegacyFts, migrateFts, registerFtsContent } from './fts-content.js';
 import { addUsageRollup } from './usage-rollup.js';
 
@@ -30,30 +38,19 @@ export type Db = Database.Database;
 
 /**
  * 1: the first layout. 2: the FTS index keeps no copy of the text (fts-content.ts). 3: hourly
- * usage rollups kept by triggers (usage-rollup.ts). An older partition is migrated the first time
- * it is opened for writing.
+ * usage rollups kept by triggers (usage-rollup.ts). 4: `time` and `usage_json` stored only where
+ * they are not a copy of `ts` and the response's usage (derived-columns.ts). An older partition is
+ * migrated the first time it is opened for writing.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export { FTS_DDL, FTS_TABLE } from './fts-content.js';
 
-export const SCHEMA_DDL = `
-CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS servers (
-  server_id TEXT PRIMARY KEY,
-  hostname TEXT,
-  environment TEXT,
-  created_at TEXT,
-  first_seen_ts INTEGER
-);
+const REQUESTS_DDL = `
 CREATE TABLE IF NOT EXISTS requests (
   request_id TEXT PRIMARY KEY,
   server_id TEXT NOT NULL,
   ts INTEGER NOT NULL,
-  time TEXT NOT NULL,
   endpoint TEXT NOT NULL,
   method TEXT,
   status_code INTEGER NOT NULL,
@@ -79,12 +76,33 @@ CREATE TABLE IF NOT EXISTS requests (
   request_json TEXT,
   response_json TEXT,
   error_json TEXT,
-  attempts_json TEXT,
-  usage_json TEXT
-);
+  attempts_json TEXT,${DERIVED_COLUMNS_DDL}
+);`;
+
+/**
+ * idx_requests_client serves the console's client filter newest first (an index entry ends with
+ * the rowid, so one key's rows come in rowid order); until version 4 it was (api_key_hash,
+ * endpoint, model_mapped, ts), whose last three columns no query used (3% of a partition).
+ */
+const INDEXES_DDL = `
 CREATE INDEX IF NOT EXISTS idx_requests_ts ON requests (ts, request_id);
 CREATE INDEX IF NOT EXISTS idx_requests_dialog ON requests (dialog_id, ts);
-CREATE INDEX IF NOT EXISTS idx_requests_group ON requests (api_key_hash, endpoint, model_mapped, ts);
+CREATE INDEX IF NOT EXISTS idx_requests_client ON requests (api_key_hash);`;
+
+export const SCHEMA_DDL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS servers (
+  server_id TEXT PRIMARY KEY,
+  hostname TEXT,
+  environment TEXT,
+  created_at TEXT,
+  first_seen_ts INTEGER
+);
+${REQUESTS_DDL}
+${INDEXES_DDL}
 CREATE TABLE IF NOT EXISTS ingest_sources (
   source_path TEXT PRIMARY KEY,
   bytes_consumed INTEGER NOT NULL,
@@ -226,6 +244,8 @@ export function openPartition(path: string, options: OpenOptions = {}): Db {
     // ingest is resumable, so that is the right trade for its write rate.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // Inserts into `requests` use a statement journal (derived-columns.ts): in memory, not a file.
+    db.pragma('temp_store = MEMORY');
     registerFtsContent(db);
     const version = readSchemaVersion(db);
     if (version > SCHEMA_VERSION) throw new SchemaVersionError(path, version);
@@ -252,6 +272,9 @@ function upgrade(db: Db, path: string): void {
     return;
   }
   db.exec(SCHEMA_DDL);
+  // A table of an older layout keeps its rows and rowids (the FTS index maps rowids to rows).
+  const rebuilt = !hasDerivedColumns(db);
+  if (rebuilt) rebuildWithDerivedColumns(db, REQUESTS_DDL, INDEXES_DDL, REQUEST_COLUMNS);
   const legacy = hasLegacyFts(db);
   if (legacy) migrateFts(db);
   addUsageRollup(db);
@@ -259,9 +282,9 @@ function upgrade(db: Db, path: string): void {
     "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   ).run(String(SCHEMA_VERSION));
   db.exec('COMMIT');
-  if (legacy) {
-    // The old text's pages are free; VACUUM gives them back and switches the file to
-    // incremental auto-vacuum, as new partitions are.
+  if (legacy || rebuilt) {
+    // The old table's (and the old index text's) pages are free; VACUUM gives them back and
+    // switches the file to incremental auto-vacuum, as new partitions are.
     db.pragma('auto_vacuum = INCREMENTAL');
     db.exec('VACUUM');
   }
@@ -272,7 +295,13 @@ export function compactFile(db: Db): void {
   db.pragma('incremental_vacuum');
 }
 
-const insertStatements = new WeakMap<Db, Database.Statement>();
+interface InsertStatement {
+  statement: Database.Statement;
+  /** The row field bound to each `?`, in order. */
+  binds: (keyof RequestRow)[];
+}
+
+const insertStatements = new WeakMap<Db, InsertStatement>();
 
 export function insertRequest(db: Db, row: RequestRow): boolean {
   return insertRequestRowid(db, row) !== undefined;
@@ -280,17 +309,19 @@ export function insertRequest(db: Db, row: RequestRow): boolean {
 
 /** As insertRequest, returning the new row's rowid (the FTS row shares it), undefined if known. */
 export function insertRequestRowid(db: Db, row: RequestRow): number | undefined {
-  let statement = insertStatements.get(db);
-  if (statement === undefined) {
-    statement = db.prepare(
-      `INSERT OR IGNORE INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
-    );
-    insertStatements.set(db, statement);
+  let cached = insertStatements.get(db);
+  if (cached === undefined) {
+    // The derived columns' stored forms are computed by the same SQL the merge uses.
+    const { into, values, binds } = insertValues(REQUEST_COLUMNS);
+    const statement = db.prepare(`INSERT OR IGNORE INTO requests (${into}) VALUES (${values})`);
+    cached = { statement, binds: binds as (keyof RequestRow)[] };
+    insertStatements.set(db, cached);
   }
   // Positional binding: cheaper than binding 31 named parameters per row.
-  const values = new Array<unknown>(REQUEST_COLUMNS.length);
-  for (let i = 0; i < REQUEST_COLUMNS.length; i++) values[i] = row[REQUEST_COLUMNS[i]!];
-  const result = statement.run(values);
+  const { statement: insert, binds } = cached;
+  const values = new Array<unknown>(binds.length);
+  for (let i = 0; i < binds.length; i++) values[i] = row[binds[i]!];
+  const result = insert.run(values);
   return result.changes > 0 ? Number(result.lastInsertRowid) : undefined;
 }
 

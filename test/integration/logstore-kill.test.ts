@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { indexedDocuments } from '../../src/logstore/fts.js';
 import { parseDay, partitionPath } from '../../src/logstore/partitions.js';
 import { openPartition } from '../../src/logstore/schema.js';
 import { BIN, runCli } from '../support/cli.js';
@@ -76,7 +77,7 @@ function countOne(dbPath: string): Counts {
       db.prepare('SELECT COUNT(DISTINCT request_id) AS n FROM requests').get() as { n: number }
     ).n;
     // One document per indexed request (a full scan of the index would read the rows themselves).
-    const fts = (db.prepare('SELECT COUNT(*) AS n FROM request_text_index_docsize').get() as { n: number }).n;
+    const fts = indexedDocuments(db);
     const source = db.prepare('SELECT bytes_consumed FROM ingest_sources').get() as
       | { bytes_consumed: number }
       | undefined;

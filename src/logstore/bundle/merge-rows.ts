@@ -3,6 +3,7 @@
 // bundles from two servers that share rows, never duplicates one. Each row lands in the
 // destination's own partition for its time, so a weekly store can take a daily bundle and back.
 
+import { storedSelect } from '../derived-columns.js';
 import { createFts, indexRowsAfter } from '../fts.js';
 import { DAY_MS, type Granularity, partitionKey, partitionPath, partitionRange } from '../partitions.js';
 import {
@@ -30,8 +31,9 @@ export interface MergeCounts {
 
 const SERVER_COLUMNS = ['server_id', 'hostname', 'environment', 'created_at', 'first_seen_ts'];
 
+/** Every column, generated ones included (a version 4 partition derives `time` and `usage_json`). */
 function columnsOf(db: Db, schema: string, table: string): Set<string> {
-  const rows = db.prepare(`PRAGMA ${schema}.table_info(${table})`).all() as { name: string }[];
+  const rows = db.prepare(`PRAGMA ${schema}.table_xinfo(${table})`).all() as { name: string }[];
   return new Set(rows.map((row) => row.name));
 }
 
@@ -79,7 +81,8 @@ function copyRows(
   dest.prepare('ATTACH DATABASE ? AS src').run(source);
   try {
     const sourceColumns = checkSource(dest, label);
-    const columns = REQUEST_COLUMNS.filter((c) => sourceColumns.has(c)).join(', ');
+    // Read by their names from either layout, written in the destination's (derived-columns.ts).
+    const { into, select } = storedSelect(REQUEST_COLUMNS.filter((c) => sourceColumns.has(c)));
     const serverColumns = columnsOf(dest, 'src', 'servers');
     const shared = SERVER_COLUMNS.filter((c) => serverColumns.has(c)).join(', ');
     // Searchable stays searchable: the destination indexes what it takes in when it already has an
@@ -93,9 +96,7 @@ function copyRows(
         last: number;
       };
       const result = dest
-        .prepare(
-          `INSERT OR IGNORE INTO main.requests (${columns}) SELECT ${columns} FROM src.requests ${where}`,
-        )
+        .prepare(`INSERT OR IGNORE INTO main.requests (${into}) SELECT ${select} FROM src.requests ${where}`)
         .run(...params);
       if (index) {
         createFts(dest);
