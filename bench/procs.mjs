@@ -37,7 +37,7 @@ export function installExitHandlers(onExit) {
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer().unref();
     srv.on('error', reject);
