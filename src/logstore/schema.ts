@@ -32,13 +32,13 @@ import {
   rebuildWithDerivedColumns,
 } from './derived-columns.js';
 import { FTS_TABLE, hasLegacyFts, migrateFts, registerFtsContent } from './fts-content.js';
-import { addUsageRollup } from './usage-rollup.js';
+import { addUsageRollup, countUsage } from './usage-rollup.js';
 
 export type Db = Database.Database;
 
 /**
  * 1: the first layout. 2: the FTS index keeps no copy of the text (fts-content.ts). 3: hourly
- * usage rollups kept by triggers (usage-rollup.ts). 4: `time` and `usage_json` stored only where
+ * usage rollups (usage-rollup.ts). 4: `time` and `usage_json` stored only where
  * they are not a copy of `ts` and the response's usage (derived-columns.ts). An older partition is
  * migrated the first time it is opened for writing.
  */
@@ -322,7 +322,9 @@ export function insertRequestRowid(db: Db, row: RequestRow): number | undefined 
   const values = new Array<unknown>(binds.length);
   for (let i = 0; i < binds.length; i++) values[i] = row[binds[i]!];
   const result = insert.run(values);
-  return result.changes > 0 ? Number(result.lastInsertRowid) : undefined;
+  if (result.changes === 0) return undefined;
+  countUsage(db, row);
+  return Number(result.lastInsertRowid);
 }
 
 export function upsertServer(db: Db, server: ServerRow, firstSeenTs: number): void {

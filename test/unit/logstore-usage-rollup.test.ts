@@ -1,6 +1,6 @@
 // Hourly usage rollups (schema version 3, src/logstore/usage-rollup.ts): kept by every write path
 // (ingest of JSONL, a direct insert, a bundle/merge of another partition), filled when an older
-// partition is first opened for writing, and filled again where its trigger was lost; and the
+// partition is first opened for writing, never counted twice where a version 3 trigger remains; and the
 // console's usageHistory reading them gives exactly what a scan of the rows gives, for ranges
 // with part hours at their edges and for partitions without rollups.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -168,17 +168,20 @@ describe('hourly usage rollups', () => {
     migrated.close();
     expectRollupMatches(day3);
 
-    // A rebuild of `requests` (a schema step that copies the rows into a new table) drops the
-    // trigger: readers no longer trust the table, and the upgrade fills it again.
-    const path = partitionPath(root, new Date(DAY(2)), 'daily');
-    const raw = new Database(path);
-    raw.exec("DROP TRIGGER usage_hourly_insert; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
-    insertAll(raw, records(2, 900));
-    raw.close();
-    const stale = openPartition(path, { readonly: true });
-    expect(hasUsageRollup(stale)).toBe(false);
-    stale.close();
-    openPartition(path).close();
+    // A partition that still has schema version 3's trigger: the first connection that counts
+    // drops it, so no row is counted twice.
+    const path = partitionPath(root, new Date(DAY(5)), 'daily');
+    const v3 = openPartition(path);
+    v3.exec(`CREATE TRIGGER usage_hourly_insert AFTER INSERT ON requests BEGIN
+      INSERT INTO usage_hourly VALUES (new.ts - new.ts % 3600000, IFNULL(new.provider, X'00'),
+        IFNULL(COALESCE(new.model_mapped, new.model_original), X'00'), IFNULL(new.api_key_hash, X'00'),
+        1, new.status_code >= 400, IFNULL(new.prompt_tokens, 0), IFNULL(new.completion_tokens, 0),
+        IFNULL(new.total_tokens, 0), IFNULL(new.cost, 0.0))
+      ON CONFLICT DO UPDATE SET requests = requests + 1; END`);
+    v3.close();
+    const later = openPartition(path);
+    insertAll(later, records(5, 300));
+    later.close();
     expectRollupMatches(path);
   });
 

@@ -15,6 +15,7 @@ import {
   SCHEMA_VERSION,
   SchemaVersionError,
 } from '../schema.js';
+import { countUsageAfter } from '../usage-rollup.js';
 import { BundleError } from './errors.js';
 
 export interface MergeCounts {
@@ -98,6 +99,7 @@ function copyRows(
       const result = dest
         .prepare(`INSERT OR IGNORE INTO main.requests (${into}) SELECT ${select} FROM src.requests ${where}`)
         .run(...params);
+      if (result.changes > 0) countUsageAfter(dest, last);
       if (index) {
         createFts(dest);
         if (result.changes > 0) indexRowsAfter(dest, last, 'main.requests');
