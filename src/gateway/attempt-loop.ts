@@ -105,6 +105,8 @@ export interface AttemptTracer {
 
 /** Ends it with the attempt's record and, for the attempt that answered, its response. */
 export interface AttemptSpanHandle {
+  /** The W3C traceparent of this attempt's span, sent upstream so the provider's trace joins it. */
+  readonly traceparent: string | undefined;
   end(record: AttemptRecord, response: CommittedResponse | undefined): void;
 }
 
@@ -158,6 +160,7 @@ async function attemptOnce(
   lease: Lease | undefined,
   translator: ChatTranslator,
   input: ExchangeInput,
+  traceparent: string | undefined,
 ): Promise<AttemptResult> {
   const { provider } = target;
   const buildContext: BuildContext = {
@@ -172,7 +175,8 @@ async function attemptOnce(
   const { origin, basePath } = endpointOf(provider);
   const fixed = baseHeaders(provider, key, input.stream);
   // Translators rarely add headers; when they do, the shared set is copied, never changed.
-  const headers = Object.keys(request.headers).length === 0 ? fixed : { ...fixed, ...request.headers };
+  let headers = Object.keys(request.headers).length === 0 ? fixed : { ...fixed, ...request.headers };
+  if (traceparent !== undefined) headers = { ...headers, traceparent };
 
   const call = new UpstreamCall(
     input.stream,
@@ -398,7 +402,7 @@ export async function runAttempts(
 
       const span = trace.tracer?.attempt(target, key.id);
       const started = performance.now();
-      const result = await attemptOnce(deps, target, key, lease, translator, input);
+      const result = await attemptOnce(deps, target, key, lease, translator, input, span?.traceparent);
       const duration = performance.now() - started;
       trace.upstreamMs += duration;
       const record: AttemptRecord = {

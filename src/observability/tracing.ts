@@ -13,6 +13,7 @@ import {
   type Context,
   ROOT_CONTEXT,
   type Span,
+  isSpanContextValid,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
@@ -125,6 +126,13 @@ class AttemptSpan implements AttemptSpanHandle {
     private readonly owner: ExchangeSpan,
     readonly span: Span,
   ) {}
+
+  get traceparent(): string | undefined {
+    const context = this.span.spanContext();
+    if (!isSpanContextValid(context)) return undefined;
+    const flags = (context.traceFlags & TraceFlags.SAMPLED).toString(16).padStart(2, '0');
+    return `00-${context.traceId}-${context.spanId}-${flags}`;
+  }
 
   end(attempt: AttemptRecord, response: CommittedResponse | undefined): void {
     const span = this.span;

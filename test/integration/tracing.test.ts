@@ -332,7 +332,10 @@ describe('OpenTelemetry traces', () => {
     const exchange = exchangeSpan(spans, response.headers.get('x-request-id'));
     expect(exchange.traceId).toBe(traceId);
     expect(exchange.parentSpanId).toBe(parentId);
-    expect(childrenOf(spans, exchange)[0]?.traceId).toBe(traceId);
+    const attempt = childrenOf(spans, exchange)[0];
+    expect(attempt?.traceId).toBe(traceId);
+    // The provider is told the attempt's span as its parent: its own trace joins this one.
+    expect(openai.requests.at(-1)?.headers.traceparent).toBe(`00-${traceId}-${attempt?.spanId}-01`);
   });
 
   it('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true: the prompt and the answer are on the span', async () => {
