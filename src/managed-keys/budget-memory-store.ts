@@ -4,26 +4,24 @@
 // synchronous, so a reservation cannot interleave with another: the decision is exact. The Redis
 // store runs the same rule in Lua (redis-budget-scripts.ts).
 import { randomBytes } from 'node:crypto';
-import { MINUTE_SECONDS } from '../keys/limit-store.js';
 import { type MinuteBucket, MinuteWindow } from '../keys/minute-window.js';
 import {
   type Actual,
   type BudgetStore,
-  budgetRefusal,
+  budgetOver,
   dayEnd,
   dayLabel,
   dayOf,
   type KeyUsageView,
-  type Limits,
   limitsOf,
   monthLabel,
   monthOf,
   monthStart,
-  type RateLimitName,
   RESERVATION_TTL_MS,
   type Reservation,
   type ReserveInput,
   type ReserveResult,
+  rateRefusal,
   remainingOf,
   toNanos,
   toUsd,
@@ -136,18 +134,25 @@ export class MemoryBudgetStore implements BudgetStore {
     this.expire(counters, now);
     const day = counters.day;
     const month = counters.month;
-    // Budgets first, the one that starts over last first: a budget outlasts any rate limit.
-    if (limits.budgetTotal >= 0 && counters.costTotal + cost > limits.budgetTotal) {
-      return budgetRefusal('total', limits, counters.costTotal, { day, month });
-    }
-    if (limits.budgetMonth >= 0 && counters.costMonth + cost > limits.budgetMonth) {
-      return budgetRefusal('month', limits, counters.costMonth, { day, month });
-    }
-    if (limits.budgetDay >= 0 && counters.costDay + cost > limits.budgetDay) {
-      return budgetRefusal('day', limits, counters.costDay, { day, month });
-    }
+    const over = budgetOver(
+      limits,
+      { day: counters.costDay, month: counters.costMonth, total: counters.costTotal },
+      cost,
+      { day, month },
+    );
+    if (over !== undefined) return over;
     const second = Math.floor(now / 1000);
-    const refusal = this.rateRefusal(limits, counters, second, tokens, now);
+    const refusal = rateRefusal(
+      limits,
+      {
+        minute: () => counters.minute.totals(second),
+        requestsDay: counters.requestsDay,
+        tokensDay: counters.tokensDay,
+        day,
+      },
+      tokens,
+      now,
+    );
     if (refusal !== undefined) return refusal;
 
     counters.minute.add(second, 1, tokens);
@@ -172,45 +177,6 @@ export class MemoryBudgetStore implements BudgetStore {
       reservation,
       remaining: remainingOf(limits, counters.costDay, counters.costMonth, counters.costTotal),
     };
-  }
-
-  /** The rate limit that refuses the request for longest, if any does. */
-  private rateRefusal(
-    limits: Limits,
-    counters: KeyCounters,
-    second: number,
-    tokens: number,
-    now: number,
-  ): ReserveResult | undefined {
-    let limit: RateLimitName | undefined;
-    let wait = 0;
-    let exceeds = false;
-    const note = (name: RateLimitName, ms: number, alone: boolean): void => {
-      if (limit === undefined || ms > wait) {
-        limit = name;
-        wait = ms;
-        exceeds = alone;
-      }
-    };
-    if (limits.rpm >= 0 || limits.tpm >= 0) {
-      const w = counters.minute.totals(second);
-      if (limits.rpm >= 0 && w.requests + 1 > limits.rpm) {
-        const alone = limits.rpm < 1;
-        note('rpm', alone ? 60_000 : (w.oldestRequest + MINUTE_SECONDS) * 1000 - now, alone);
-      }
-      if (limits.tpm >= 0 && w.tokens + tokens > limits.tpm) {
-        const alone = tokens > limits.tpm;
-        note('tpm', alone ? 60_000 : (w.oldestToken + MINUTE_SECONDS) * 1000 - now, alone);
-      }
-    }
-    const toMidnight = dayEnd(counters.day) - now;
-    if (limits.rpd >= 0 && counters.requestsDay + 1 > limits.rpd) note('rpd', toMidnight, limits.rpd < 1);
-    if (limits.tpd >= 0 && counters.tokensDay + tokens > limits.tpd)
-      note('tpd', toMidnight, tokens > limits.tpd);
-    if (limit === undefined) return undefined;
-    const result: ReserveResult = { ok: false, kind: 'rate', limit, retryAfterMs: Math.max(1, wait) };
-    if (exceeds) result.exceedsLimit = true;
-    return result;
   }
 
   settle(reservation: Reservation, actual: Actual): void {

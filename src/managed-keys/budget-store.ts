@@ -1,12 +1,14 @@
-// What every budget store (memory, Redis) offers for managed client keys: reserve one request, a
+// What every budget store (memory, SQLite, Redis) offers for managed client keys: reserve one request, a
 // token estimate and a cost estimate against every limit and budget of a key's policy in one atomic
 // step; settle the reservation with what the answer really used, or release it when the call
 // failed; report a key's usage. The client-key counterpart of src/keys/limit-store.ts.
 //
 // Counts that decide admission include the reservations in flight: a reservation is admitted only
 // when spent + reserved + its own estimate stays within every limit (equal passes). Money is
-// counted in whole nano-dollars, so both stores compare exactly and decide alike.
-import { DAY_MS, dayLabel, dayOf } from '../keys/limit-store.js';
+// counted in whole nano-dollars, so the stores compare exactly and decide alike; budgetOver and
+// rateRefusal are the rule the memory and SQLite stores share (the Redis store runs it in Lua).
+import { DAY_MS, dayLabel, dayOf, MINUTE_SECONDS } from '../keys/limit-store.js';
+import type { MinuteTotals } from '../keys/minute-window.js';
 import type { KeyPolicy } from './types.js';
 
 export interface ReserveInput {
@@ -95,7 +97,7 @@ export interface KeyUsageView {
 }
 
 export interface BudgetStore {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'sqlite';
   reserve(input: ReserveInput): ReserveResult | Promise<ReserveResult>;
   /** Replaces the reservation's estimates by what the answer used; a second call does nothing. */
   settle(reservation: Reservation, actual: Actual): void | Promise<void>;
@@ -217,3 +219,70 @@ export function budgetRefusal(
 
 export const RATE_LIMIT_NAMES: readonly RateLimitName[] = ['rpm', 'rpd', 'tpm', 'tpd'];
 export const BUDGET_NAMES: readonly BudgetName[] = ['day', 'month', 'total'];
+
+/**
+ * The budget that refuses a request estimated at `cost` nanos, given the counted nanos per period:
+ * the one that starts over last first (a budget outlasts any rate limit).
+ */
+export function budgetOver(
+  limits: Limits,
+  counted: { day: number; month: number; total: number },
+  cost: number,
+  period: { day: number; month: number },
+): ReserveResult | undefined {
+  if (limits.budgetTotal >= 0 && counted.total + cost > limits.budgetTotal) {
+    return budgetRefusal('total', limits, counted.total, period);
+  }
+  if (limits.budgetMonth >= 0 && counted.month + cost > limits.budgetMonth) {
+    return budgetRefusal('month', limits, counted.month, period);
+  }
+  if (limits.budgetDay >= 0 && counted.day + cost > limits.budgetDay) {
+    return budgetRefusal('day', limits, counted.day, period);
+  }
+  return undefined;
+}
+
+/** What a key has counted against its rate limits now (the minute read only when rpm/tpm is set). */
+export interface RateCounts {
+  minute: () => MinuteTotals;
+  requestsDay: number;
+  tokensDay: number;
+  day: number;
+}
+
+/** The rate limit that refuses a request of `tokens` for longest, if any does. */
+export function rateRefusal(
+  limits: Limits,
+  counts: RateCounts,
+  tokens: number,
+  now: number,
+): ReserveResult | undefined {
+  let limit: RateLimitName | undefined;
+  let wait = 0;
+  let exceeds = false;
+  const note = (name: RateLimitName, ms: number, alone: boolean): void => {
+    if (limit === undefined || ms > wait) {
+      limit = name;
+      wait = ms;
+      exceeds = alone;
+    }
+  };
+  if (limits.rpm >= 0 || limits.tpm >= 0) {
+    const w = counts.minute();
+    if (limits.rpm >= 0 && w.requests + 1 > limits.rpm) {
+      const alone = limits.rpm < 1;
+      note('rpm', alone ? 60_000 : (w.oldestRequest + MINUTE_SECONDS) * 1000 - now, alone);
+    }
+    if (limits.tpm >= 0 && w.tokens + tokens > limits.tpm) {
+      const alone = tokens > limits.tpm;
+      note('tpm', alone ? 60_000 : (w.oldestToken + MINUTE_SECONDS) * 1000 - now, alone);
+    }
+  }
+  const toMidnight = dayEnd(counts.day) - now;
+  if (limits.rpd >= 0 && counts.requestsDay + 1 > limits.rpd) note('rpd', toMidnight, limits.rpd < 1);
+  if (limits.tpd >= 0 && counts.tokensDay + tokens > limits.tpd) note('tpd', toMidnight, tokens > limits.tpd);
+  if (limit === undefined) return undefined;
+  const result: ReserveResult = { ok: false, kind: 'rate', limit, retryAfterMs: Math.max(1, wait) };
+  if (exceeds) result.exceedsLimit = true;
+  return result;
+}

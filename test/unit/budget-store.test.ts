@@ -2,11 +2,15 @@
 // that lands exactly on it and refuses the next, with the reason and when it frees; UTC day and
 // month rollover on an injected clock; in-flight reservations counted; settle and release
 // replacing or returning estimates, once only; forgotten reservations. The same tests run against
-// the memory store and the Redis store (the Lua scripts), so both decide alike.
+// the memory store, the SQLite store and the Redis store (the Lua scripts), so all decide alike.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryBudgetStore } from '../../src/managed-keys/budget-memory-store.js';
 import { RedisBudgetStore } from '../../src/managed-keys/budget-redis-store.js';
+import { SqliteBudgetStore } from '../../src/managed-keys/budget-sqlite-store.js';
 import type {
   BudgetStore,
   Reservation,
@@ -21,8 +25,12 @@ const haveRedis = await redisForTests();
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const prefix = uniquePrefix('budget');
 const redisStores: RedisBudgetStore[] = [];
+const sqliteDir = mkdtempSync(join(tmpdir(), 'ai-proxy-budget-'));
+const sqliteStores: SqliteBudgetStore[] = [];
 
 afterAll(async () => {
+  await Promise.all(sqliteStores.map((store) => store.close()));
+  rmSync(sqliteDir, { recursive: true, force: true });
   if (!haveRedis) return;
   const client = new Redis(REDIS_URL);
   const keys = await client.keys(`${prefix}*`);
@@ -44,6 +52,21 @@ const makers: Maker[] = [
     name: 'memory',
     run: true,
     make: async (reservationTtlMs) => new MemoryBudgetStore({ reservationTtlMs }),
+  },
+  {
+    name: 'sqlite',
+    run: true,
+    make: async (reservationTtlMs) => {
+      const store = new SqliteBudgetStore({
+        path: join(sqliteDir, `budgets-${sqliteStores.length}.sqlite3`),
+        reservationTtlMs,
+        onError: (error) => {
+          throw error;
+        },
+      });
+      sqliteStores.push(store);
+      return store;
+    },
   },
   {
     name: 'redis',
