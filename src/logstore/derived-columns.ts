@@ -8,13 +8,13 @@
 // generated columns use, so a value whose derived form differs in any byte is simply kept.
 //
 // A version 3 partition's table is rebuilt in the caller's transaction (same rowids, so the FTS
-// index stays valid; the usage rollup's trigger goes with the old table, and the upgrade that
-// follows fills the rollup again: usage-rollup.ts).
+// index stays valid; a version 3 rollup trigger goes with the old table, and the upgrade that
+// follows brings the rollup up to date: usage-rollup.ts).
 //
-// Cost: with generated columns, SQLite gives every INSERT on a table with a trigger a statement
-// journal (a trigger's NEW row computes them after the insert, and that may fail). A write
-// connection keeps it in memory (temp_store, schema.ts); it still copies each page an insert
-// touches, ≈ 10 µs a row.
+// Keep triggers off `requests`: with generated columns, SQLite gives every INSERT on a table with
+// a trigger a statement journal (a trigger's NEW row computes them after the insert, and that may
+// fail), which copies each page the insert touches: measured 13 -> 24 µs a row, and a temp file
+// once it passes 64 KiB. That is why the usage rollup is counted from code.
 import type Database from 'better-sqlite3';
 import { FTS_DDL, FTS_VIEW } from './fts-content.js';
 

@@ -244,8 +244,6 @@ export function openPartition(path: string, options: OpenOptions = {}): Db {
     // ingest is resumable, so that is the right trade for its write rate.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    // Inserts into `requests` use a statement journal (derived-columns.ts): in memory, not a file.
-    db.pragma('temp_store = MEMORY');
     registerFtsContent(db);
     const version = readSchemaVersion(db);
     if (version > SCHEMA_VERSION) throw new SchemaVersionError(path, version);
