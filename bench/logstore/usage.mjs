@@ -124,7 +124,7 @@ const snapshot = openPartition(sample, { readonly: true });
 snapshot.prepare('VACUUM INTO ?').run(copy);
 snapshot.close();
 const old = openPartition(copy);
-old.exec("DROP TRIGGER usage_hourly_insert; DROP TABLE usage_hourly; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+old.exec("DROP TRIGGER IF EXISTS usage_hourly_insert; DROP TABLE usage_hourly; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
 old.close();
 const t0 = performance.now();
 openPartition(copy).close();
