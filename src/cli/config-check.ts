@@ -4,6 +4,7 @@ import { describeUrl } from '../catalog/fetch-catalog.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { checkExposure } from '../server/exposure.js';
+import { readTlsFiles, type TlsFiles } from '../server/tls-files.js';
 import { fail } from './parse.js';
 
 export function configFailure(error: unknown): never {
@@ -13,10 +14,24 @@ export function configFailure(error: unknown): never {
   throw error;
 }
 
-export function describeConfig(config: Config): Record<string, unknown> {
+/** Native TLS as `config check` shows it: the files and the certificate they hold (never the key). */
+function describeTls(config: Config, files: TlsFiles | undefined): Record<string, unknown> | null {
+  if (config.tls === undefined) return null;
+  return {
+    cert_file: config.tls.certFile,
+    key_file: config.tls.keyFile,
+    hsts_max_age_seconds: config.tls.hstsMaxAgeSeconds,
+    ...(files === undefined
+      ? {}
+      : { subject: files.subject, valid_to: files.validTo, fingerprint256: files.fingerprint256 }),
+  };
+}
+
+export function describeConfig(config: Config, tlsFiles?: TlsFiles): Record<string, unknown> {
   return {
     sources: config.sources,
-    listen: `${config.host}:${config.port}`,
+    listen: `${config.tls === undefined ? 'http' : 'https'}://${config.host}:${config.port}`,
+    tls: describeTls(config, tlsFiles),
     client_keys: config.clientKeys.length,
     default_provider: config.defaultProvider ?? null,
     providers_priority: config.providersPriority,
@@ -98,13 +113,16 @@ export function registerConfigCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: { config?: string; json?: boolean }) => {
       let config: Config;
+      let tlsFiles: TlsFiles | undefined;
       try {
         config = loadConfig({ configPath: options.config });
         checkExposure(config);
+        // The certificate and key are read and matched as `serve` would, so a bad pair fails here.
+        if (config.tls !== undefined) tlsFiles = readTlsFiles(config.tls);
       } catch (error) {
         configFailure(error);
       }
-      const summary = describeConfig(config);
+      const summary = describeConfig(config, tlsFiles);
       if (options.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         return;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, type ServeProcess, spawnServe, waitForHealth } from '../support/cli.js';
+import { selfSigned } from '../support/certificates.js';
 import { ProviderEmulator } from '../support/emulator.js';
 import { freePort } from '../support/free-port.js';
 import { makeTempDir, readRequestLog, writeFiles } from '../support/gateway.js';
@@ -132,6 +133,31 @@ describe('ai-proxy CLI', () => {
     const bad = await runCli(['config', 'check'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('REDIS_FAIL_MODE: expected open or closed');
+  });
+
+  it('config check reads the TLS certificate and key as serve would: shows the certificate, fails on a bad pair', async () => {
+    const dir = folder({ '.env': 'GROQ_API_KEY=gsk_x\nAPI_KEYS=k\n' });
+    const good = selfSigned(dir, 'good');
+    const other = selfSigned(dir, 'other');
+    writeFileSync(
+      join(dir, '.env'),
+      `GROQ_API_KEY=gsk_x\nAPI_KEYS=k\nTLS_CERT_FILE=${good.cert}\nTLS_KEY_FILE=${good.key}\n`,
+    );
+    const ok = await runCli(['config', 'check', '--json'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    const summary = JSON.parse(ok.stdout) as { listen: string; tls: Record<string, unknown> };
+    expect(summary.listen).toMatch(/^https:\/\//);
+    expect(summary.tls).toMatchObject({ cert_file: good.cert, key_file: good.key });
+    expect(String(summary.tls.subject)).toContain('CN=localhost');
+    expect(ok.stdout).not.toContain(readFileSync(good.key, 'utf8').split('\n')[1]);
+    // The key of another certificate: refused here, naming both files, before a serve would fail.
+    writeFileSync(
+      join(dir, '.env'),
+      `GROQ_API_KEY=gsk_x\nAPI_KEYS=k\nTLS_CERT_FILE=${good.cert}\nTLS_KEY_FILE=${other.key}\n`,
+    );
+    const bad = await runCli(['config', 'check'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`TLS_KEY_FILE ${other.key} is not the private key of the certificate`);
   });
 
   it('models lists aliases and provider models with their source', async () => {
