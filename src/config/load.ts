@@ -138,6 +138,12 @@ function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string)
     );
   }
   const stateFile = envString(env, 'USAGE_STATE_FILE') ?? file.usage_state_file;
+  const budgetStore = envString(env, 'BUDGET_STORE')?.toLowerCase();
+  if (budgetStore !== undefined && budgetStore !== 'memory' && budgetStore !== 'sqlite') {
+    throw new ConfigError(
+      `environment variable BUDGET_STORE: expected memory or sqlite, got ${JSON.stringify(budgetStore)}`,
+    );
+  }
   return {
     redisUrl,
     redisPrefix: envString(env, 'REDIS_KEY_PREFIX') ?? file.redis_key_prefix ?? 'ai-proxy:',
@@ -147,6 +153,7 @@ function readLimitState(env: Env, file: FileConfig, cwd: string, logDir: string)
     snapshotFile: stateFile === undefined ? join(logDir, 'state', 'key-usage.json') : resolve(cwd, stateFile),
     snapshotIntervalMs:
       (envInt(env, 'USAGE_SNAPSHOT_SECONDS', 1, 86_400) ?? file.usage_snapshot_seconds ?? 5) * 1000,
+    budgetStore: budgetStore as 'memory' | 'sqlite' | undefined,
   };
 }
 

@@ -124,6 +124,11 @@ export interface LimitStateConfig {
   snapshotIntervalMs: number;
   /** A Redis command that has not answered by then counts as Redis being away. */
   redisCommandTimeoutMs: number;
+  /**
+   * BUDGET_STORE, without Redis: where managed client keys' limits and budgets are counted. Unset:
+   * SQLite under `serve --workers` (one file the workers share), memory in a single process.
+   */
+  budgetStore?: 'memory' | 'sqlite' | undefined;
 }
 
 /** Stored Responses API responses (src/responses/settings.ts reads them). */

@@ -1,6 +1,8 @@
 // Builds the budget store for managed client keys from the same settings as the provider-key limit
-// store: in memory with a disk snapshot (beside the key-usage snapshot) by default; in Redis, with
-// local counting or 503s as its fallback, when REDIS_URL is set.
+// store: in Redis, with local counting or 503s as its fallback, when REDIS_URL is set; otherwise in
+// one SQLite file beside the key-usage snapshot under `serve --workers` (the workers share it, so a
+// budget holds across them) and in memory with a disk snapshot in a single process (BUDGET_STORE
+// chooses either).
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LimitStateConfig } from '../config/types.js';
@@ -8,6 +10,7 @@ import { UsageSnapshots } from '../keys/usage-snapshot.js';
 import { FailoverBudgetStore } from './budget-failover-store.js';
 import { type BudgetSnapshot, MemoryBudgetStore } from './budget-memory-store.js';
 import { RedisBudgetStore } from './budget-redis-store.js';
+import { SqliteBudgetStore } from './budget-sqlite-store.js';
 import type { BudgetStore } from './budget-store.js';
 
 export interface BudgetState {
@@ -28,10 +31,19 @@ const CONNECT_WAIT_MS = 3000;
 /** The memory store's snapshot file: client-budgets.json beside the key-usage snapshot. */
 export function budgetSnapshotFile(config: LimitStateConfig): string {
   const file = join(dirname(config.snapshotFile), 'client-budgets.json');
-  // Under `serve --workers` each worker has its own counts, so its own file (see the README:
-  // exact budgets across workers need Redis).
+  // Under `serve --workers` with BUDGET_STORE=memory each worker has its own counts, so its own file.
   const slot = process.env.AI_PROXY_WORKER_SLOT;
   return slot === undefined ? file : `${file}.worker-${slot}`;
+}
+
+/** The SQLite store's file: client-budgets.sqlite3 beside the key-usage snapshot, one for every worker. */
+export function budgetDbFile(config: LimitStateConfig): string {
+  return join(dirname(config.snapshotFile), 'client-budgets.sqlite3');
+}
+
+/** Without Redis: BUDGET_STORE, else SQLite in a worker of `serve --workers` and memory otherwise. */
+export function localBudgetKind(config: LimitStateConfig): 'memory' | 'sqlite' {
+  return config.budgetStore ?? (process.env.AI_PROXY_WORKER_SLOT === undefined ? 'memory' : 'sqlite');
 }
 
 export function createBudgetState(
@@ -41,6 +53,19 @@ export function createBudgetState(
 ): BudgetState {
   const memoryOptions =
     options.reservationTtlMs === undefined ? {} : { reservationTtlMs: options.reservationTtlMs };
+  if (config.redisUrl === undefined && localBudgetKind(config) === 'sqlite') {
+    let lastError = '';
+    const store = new SqliteBudgetStore({
+      path: budgetDbFile(config),
+      ...memoryOptions,
+      onError: (error) => {
+        if (error.message !== lastError)
+          logger.error({ err: error.message }, 'client-key budget file unusable; budgeted requests refused');
+        lastError = error.message;
+      },
+    });
+    return { store, snapshots: undefined, ready: Promise.resolve() };
+  }
   if (config.redisUrl === undefined) {
     const store = new MemoryBudgetStore(memoryOptions);
     const snapshots = new UsageSnapshots(store, budgetSnapshotFile(config), logger, 'client-key budgets');

@@ -117,7 +117,9 @@ export async function admitManagedKey(
   if (result.kind === 'unavailable') {
     throw new GatewayError(
       'no_capacity',
-      'The shared limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed; retry later.',
+      runtime.budgets.store.kind === 'sqlite'
+        ? 'The client-key budget file cannot be written (see the gateway log); retry later.'
+        : 'The shared limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed; retry later.',
     );
   }
   if (result.kind === 'rate') {

@@ -1,13 +1,21 @@
-// Issue 15's measurement: two budget-store instances (two connections) sharing one Redis, 200
-// concurrent reserve → (simulated call) → settle pairs, arriving within 40 ms, against a $1 lifetime budget. With estimates
-// equal to the real cost the overspend is exactly 0; with estimates below it, the overspend stays
-// within what the reservations in flight under-reserved (peak in flight × the shortfall of one);
-// with estimates above it, nothing is overspent and the settlements give the surplus back.
+// Issue 15's measurement: two budget-store instances (two connections) sharing one Redis, or one
+// SQLite file, 200 concurrent reserve → (simulated call) → settle pairs, arriving within 40 ms,
+// against a $1 lifetime budget. With estimates equal to the real cost the overspend is exactly 0;
+// with estimates below it, the overspend stays within what the reservations in flight
+// under-reserved (peak in flight × the shortfall of one); with estimates above it, nothing is
+// overspent and the settlements give the surplus back. Then three processes (as the workers of
+// `serve --workers 3` without Redis) on one SQLite file: exactly the budget is admitted.
 // bench/budget-overspend.mjs prints the same figures for other sizes.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBudgetStore } from '../../src/managed-keys/budget-redis-store.js';
-import { NANOS_PER_USD, toNanos } from '../../src/managed-keys/budget-store.js';
+import { SqliteBudgetStore } from '../../src/managed-keys/budget-sqlite-store.js';
+import { type BudgetStore, NANOS_PER_USD, toNanos } from '../../src/managed-keys/budget-store.js';
 import { REDIS_URL, redisForTests, uniquePrefix } from '../support/redis.js';
 
 const haveRedis = await redisForTests();
@@ -42,7 +50,7 @@ function peakOverlap(intervals: [start: number, end: number][]): number {
 }
 
 async function measure(
-  stores: RedisBudgetStore[],
+  stores: BudgetStore[],
   keyId: string,
   budget: number,
   estimate: number,
@@ -96,11 +104,43 @@ async function measure(
   };
 }
 
+/** The three scenarios on two stores that share their counts. */
+function scenarios(stores: () => BudgetStore[]): void {
+  it('(a) exact estimates: exactly the budget is spent, overspend 0', async () => {
+    const figures = await measure(stores(), 'key_exact', 1, 0.05, 0.05);
+    console.log('budget $1, estimate = real = $0.05:', figures);
+    expect(figures).toMatchObject({ admitted: 20, refused: 180, spent: 1, storeSpent: 1, overspend: 0 });
+  });
+
+  it('(b) estimates below the real cost: overspend within the in-flight shortfall', async () => {
+    const figures = await measure(stores(), 'key_under', 1, 0.04, 0.05);
+    console.log('budget $1, estimate $0.04, real $0.05:', figures);
+    expect(figures.storeSpent).toBeCloseTo(figures.spent, 9);
+    expect(figures.overspend).toBeLessThanOrEqual(figures.bound);
+    // Never more than the whole budget's worth of under-reservation: 25 reservations of $0.04.
+    expect(figures.admitted).toBeLessThanOrEqual(25);
+  });
+
+  it('(c) estimates above the real cost: no overspend, settlements give the surplus back to a second wave', async () => {
+    const figures = await measure(stores(), 'key_over', 1, 0.08, 0.05, true);
+    console.log('budget $1, estimate $0.08, real $0.05:', figures);
+    expect(figures.overspend).toBe(0);
+    expect(figures.storeSpent).toBeCloseTo(figures.spent, 9);
+    // The first wave's 12 settle at $0.60, leaving $0.40: five more of $0.08 fit.
+    expect(figures.admitted).toBeGreaterThanOrEqual(17);
+    expect(figures.spent).toBeLessThanOrEqual(1);
+  });
+}
+
 describe.runIf(haveRedis)('budgets across two instances sharing Redis, 200 concurrent requests', () => {
   const prefix = uniquePrefix('budget-concurrency');
   const stores = [0, 1].map(
     () => new RedisBudgetStore({ url: REDIS_URL, prefix, commandTimeoutMs: 5000, onError: () => {} }),
   );
+
+  beforeAll(async () => {
+    for (const store of stores) expect(await store.connect(2000)).toBe(true);
+  });
 
   afterAll(async () => {
     const client = new Redis(REDIS_URL);
@@ -110,29 +150,121 @@ describe.runIf(haveRedis)('budgets across two instances sharing Redis, 200 concu
     await Promise.all(stores.map((store) => store.close()));
   });
 
-  it('(a) exact estimates: exactly the budget is spent, overspend 0', async () => {
-    for (const store of stores) expect(await store.connect(2000)).toBe(true);
-    const figures = await measure(stores, 'key_exact', 1, 0.05, 0.05);
-    console.log('budget $1, estimate = real = $0.05:', figures);
-    expect(figures).toMatchObject({ admitted: 20, refused: 180, spent: 1, storeSpent: 1, overspend: 0 });
+  scenarios(() => stores);
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'ai-proxy-budget-concurrency-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('budgets across two connections to one SQLite file, 200 concurrent requests', () => {
+  const stores = [0, 1].map(
+    () =>
+      new SqliteBudgetStore({
+        path: join(dir, 'two-connections.sqlite3'),
+        onError: (error) => {
+          throw error;
+        },
+      }),
+  );
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
   });
 
-  it('(b) estimates below the real cost: overspend within the in-flight shortfall', async () => {
-    const figures = await measure(stores, 'key_under', 1, 0.04, 0.05);
-    console.log('budget $1, estimate $0.04, real $0.05:', figures);
-    expect(figures.storeSpent).toBeCloseTo(figures.spent, 9);
-    expect(figures.overspend).toBeLessThanOrEqual(figures.bound);
-    // Never more than the whole budget's worth of under-reservation: 25 reservations of $0.04.
-    expect(figures.admitted).toBeLessThanOrEqual(25);
+  scenarios(() => stores);
+});
+
+const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
+const HAMMER = fileURLToPath(new URL('../support/budget-hammer.mjs', import.meta.url));
+
+describe('budgets across three processes on one SQLite file', () => {
+  /** Starts `processes` hammers together on one key; returns each one's figures. */
+  async function hammer(
+    file: string,
+    keyId: string,
+    budget: number,
+    estimate: number,
+    real: number,
+    processes = 3,
+    requests = 200,
+  ): Promise<{ admitted: number; spentNanos: number }[]> {
+    // Each child opens the file and says so; then all are told to start at once.
+    const children = Array.from({ length: processes }, () =>
+      spawn(process.execPath, [
+        HAMMER,
+        DIST,
+        file,
+        keyId,
+        String(budget),
+        String(estimate),
+        String(real),
+        String(requests),
+      ]),
+    );
+    const outputs = children.map((child) => {
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const ready = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (stdout.startsWith('ready\n')) resolve();
+          else child.stdout.once('data', check);
+        };
+        check();
+      });
+      const done = new Promise<string>((resolve, reject) =>
+        child.on('close', (code) =>
+          code === 0
+            ? resolve(stdout.slice('ready\n'.length))
+            : reject(new Error(`hammer exited ${code}: ${stderr}`)),
+        ),
+      );
+      return { ready, done };
+    });
+    await Promise.all(outputs.map((output) => output.ready));
+    for (const child of children) child.stdin.write('go\n');
+    const results = await Promise.all(outputs.map((output) => output.done));
+    return results.map((stdout) => JSON.parse(stdout) as { admitted: number; spentNanos: number });
+  }
+  it('uses the build', () => {
+    expect(existsSync(join(DIST, 'managed-keys/budget-sqlite-store.js')), 'npm test builds dist/ first').toBe(
+      true,
+    );
   });
 
-  it('(c) estimates above the real cost: no overspend, settlements give the surplus back to a second wave', async () => {
-    const figures = await measure(stores, 'key_over', 1, 0.08, 0.05, true);
-    console.log('budget $1, estimate $0.08, real $0.05:', figures);
-    expect(figures.overspend).toBe(0);
-    expect(figures.storeSpent).toBeCloseTo(figures.spent, 9);
-    // The first wave's 12 settle at $0.60, leaving $0.40: five more of $0.08 fit.
-    expect(figures.admitted).toBeGreaterThanOrEqual(17);
-    expect(figures.spent).toBeLessThanOrEqual(1);
-  });
+  it('exact estimates: 600 requests from three processes against $10 at $0.05 admit exactly 200', async () => {
+    const file = join(dir, 'processes.sqlite3');
+    // A budget for a third of the requests: it runs out while all three are still arriving.
+    const figures = await hammer(file, 'key_processes', 10, 0.05, 0.05);
+    console.log('three processes, budget $10, estimate = real = $0.05:', figures);
+    const admitted = figures.reduce((sum, f) => sum + f.admitted, 0);
+    const spent = figures.reduce((sum, f) => sum + f.spentNanos, 0);
+    expect(admitted).toBe(200);
+    expect(spent).toBe(10 * NANOS_PER_USD);
+    // More than one process got a share: the processes really raced for one budget.
+    expect(figures.filter((f) => f.admitted > 0).length).toBeGreaterThan(1);
+    const store = new SqliteBudgetStore({ path: file });
+    const view = store.view('key_processes', { budgetTotal: 10 }, Date.now());
+    await store.close();
+    expect(view).toMatchObject({ spentTotal: 10, inFlight: { requests: 0 }, remaining: { total: 0 } });
+  }, 30_000);
+
+  it('estimates above the real cost: never over the budget, the surplus goes to other processes', async () => {
+    const file = join(dir, 'processes-over.sqlite3');
+    const figures = await hammer(file, 'key_processes_over', 1, 0.08, 0.05);
+    console.log('three processes, budget $1, estimate $0.08, real $0.05:', figures);
+    const admitted = figures.reduce((sum, f) => sum + f.admitted, 0);
+    const spent = figures.reduce((sum, f) => sum + f.spentNanos, 0);
+    expect(spent).toBeLessThanOrEqual(NANOS_PER_USD);
+    // 12 reservations of $0.08 fit at once; settlements at $0.05 make room for more.
+    expect(admitted).toBeGreaterThan(12);
+    const store = new SqliteBudgetStore({ path: file });
+    const view = store.view('key_processes_over', { budgetTotal: 1 }, Date.now());
+    await store.close();
+    expect(view.spentTotal * NANOS_PER_USD).toBeCloseTo(spent, 0);
+  }, 30_000);
 });
