@@ -1,6 +1,7 @@
 // `ai-proxy logs migrate [--since D] [--to D]`: brings every partition in range to the current
-// schema now, rather than on its next write (schema version 2: the FTS index keeps no second copy
-// of the text). Each partition migrates in one transaction: safe to stop and run again.
+// schema now, rather than on its next write (version 2: the FTS index keeps no second copy of the
+// text; 3: hourly usage rollups; 4: derived columns stored only where they differ). Each partition
+// migrates in one transaction: safe to stop and run again.
 import type { Command } from 'commander';
 import { listPartitions } from '../logstore/partitions.js';
 import { createProgress } from '../logstore/progress.js';
