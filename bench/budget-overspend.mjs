@@ -3,12 +3,17 @@
 // run concurrent reserve → simulated call → settle pairs against one small lifetime budget, for
 // estimates equal to, below and above the real cost, and print per scenario: admitted requests,
 // real spend, overspend, and the bound the design promises (most reservations in flight at once ×
-// what each under-reserved). With exact estimates the overspend must be 0.
+// what each under-reserved). With exact estimates the overspend must be 0. --store sqlite runs the
+// same against N connections to one SQLite file (what `serve --workers` uses without Redis).
 //
 //   npm run build   (in the repository root: the stores are imported from dist/)
 //   node bench/budget-overspend.mjs [--requests 200] [--instances 2] [--budget 1] [--real 0.05]
 //        [--arrival-ms 40] [--call-ms 15] [--redis-url redis://127.0.0.1:6379] [--dist ../dist]
+//        [--store redis|sqlite]
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
@@ -21,11 +26,13 @@ const { values: args } = parseArgs({
     'call-ms': { type: 'string', default: '15' },
     'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     dist: { type: 'string', default: '../dist' },
+    store: { type: 'string', default: 'redis' },
   },
 });
 
 const dist = new URL(`${args.dist.replace(/\/$/, '')}/managed-keys/`, import.meta.url);
 const { RedisBudgetStore } = await import(new URL('budget-redis-store.js', dist).href);
+const { SqliteBudgetStore } = await import(new URL('budget-sqlite-store.js', dist).href);
 const { toNanos, NANOS_PER_USD } = await import(new URL('budget-store.js', dist).href);
 
 const requests = Number(args.requests);
@@ -102,17 +109,18 @@ async function scenario(stores, name, estimate) {
   };
 }
 
-const stores = Array.from(
-  { length: instances },
-  () =>
-    new RedisBudgetStore({
-      url: args['redis-url'],
-      prefix,
-      commandTimeoutMs: 5000,
-      onError: () => {},
-    }),
+const sqliteDir = args.store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'ai-proxy-bench-budget-')) : '';
+const stores = Array.from({ length: instances }, () =>
+  args.store === 'sqlite'
+    ? new SqliteBudgetStore({ path: join(sqliteDir, 'budgets.sqlite3') })
+    : new RedisBudgetStore({
+        url: args['redis-url'],
+        prefix,
+        commandTimeoutMs: 5000,
+        onError: () => {},
+      }),
 );
-for (const store of stores) {
+for (const store of args.store === 'sqlite' ? [] : stores) {
   if (!(await store.connect(3000))) {
     console.error(`No Redis answers at ${args['redis-url']}`);
     process.exit(1);
@@ -130,15 +138,20 @@ try {
     rows.push(await scenario(stores, name, real * factor));
   }
 } finally {
-  const client = stores[0].client;
-  const keys = await client.keys(`${prefix}*`);
-  if (keys.length > 0) await client.del(...keys);
-  await Promise.all(stores.map((store) => store.close()));
+  if (args.store === 'sqlite') {
+    await Promise.all(stores.map((store) => store.close()));
+    rmSync(sqliteDir, { recursive: true, force: true });
+  } else {
+    const client = stores[0].client;
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+    await Promise.all(stores.map((store) => store.close()));
+  }
 }
 
 const usd = (n) => `$${n.toFixed(4)}`;
 console.log(
-  `${instances} instances sharing Redis, ${requests} concurrent requests (arrivals within ${arrivalMs} ms, calls 0-${callMs} ms), lifetime budget ${usd(budget)}, real cost ${usd(real)} each\n`,
+  `${instances} instances sharing ${args.store === 'sqlite' ? 'one SQLite file' : 'Redis'}, ${requests} concurrent requests (arrivals within ${arrivalMs} ms, calls 0-${callMs} ms), lifetime budget ${usd(budget)}, real cost ${usd(real)} each\n`,
 );
 console.log(
   '| scenario | estimate | admitted | refused | spent | overspend | peak in flight | bound (peak × shortfall) | within bound | reserve p50 / p99 ms (this process) |',

@@ -5,10 +5,13 @@
 // memory store's (budgetOver, rateRefusal); each commit is in the WAL, so a crash loses nothing
 // committed (synchronous=NORMAL: only a power cut can lose the last commits).
 //
-// Tables: the sliding minute as one row per (key, second); the UTC day's requests, tokens and cost
-// per (key, day); cost per (key, month); the lifetime cost per key; the open reservations by id.
-// Rows past any window (old seconds, days, months, reservations past their TTL) are deleted every
-// PRUNE_EVERY-th reservation, and a key's own expired reservations at each of its reservations.
+// Two tables, each keyed by the key id first so that one key's rows share a page: a commit writes
+// every page it changed to the WAL, and one page per table measured a third of the time of one per
+// counter (35 against 110 µs for six upserts). budget_counts holds a row per (key, period): the
+// lifetime (period 0), each UTC month and day, and each second of the sliding minute, told apart by
+// the range their period number falls in; budget_open holds the reservations in flight. A key's
+// seconds past the minute and its reservations past their TTL go at each of its reservations; old
+// days, months and whatever keys that stopped coming left behind, every PRUNE_EVERY-th.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -50,21 +53,20 @@ export interface SqliteBudgetOptions {
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS budget_minute (
-  key_id TEXT NOT NULL, second INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL,
-  PRIMARY KEY (key_id, second)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS budget_day (
-  key_id TEXT NOT NULL, day INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL,
-  cost INTEGER NOT NULL, PRIMARY KEY (key_id, day)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS budget_month (
-  key_id TEXT NOT NULL, month INTEGER NOT NULL, cost INTEGER NOT NULL,
-  PRIMARY KEY (key_id, month)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS budget_total (key_id TEXT PRIMARY KEY, cost INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS budget_counts (
+  key_id TEXT NOT NULL, period INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL,
+  cost INTEGER NOT NULL, PRIMARY KEY (key_id, period)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budget_open (
-  id TEXT PRIMARY KEY, key_id TEXT NOT NULL, at INTEGER NOT NULL, day INTEGER NOT NULL,
-  month INTEGER NOT NULL, tokens INTEGER NOT NULL, cost INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS budget_open_key_at ON budget_open (key_id, at);
+  key_id TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, day INTEGER NOT NULL,
+  month INTEGER NOT NULL, tokens INTEGER NOT NULL, cost INTEGER NOT NULL,
+  PRIMARY KEY (key_id, id)) WITHOUT ROWID;
 `;
+
+/** Period numbers: 0 the lifetime, then months, days and seconds (until the year 2286) in turn. */
+const TOTAL = 0;
+const MONTH_BASE = 1_000_000;
+const DAY_BASE = 2_000_000;
+const SECOND_BASE = 10_000_000_000;
 
 /** Reservations between two sweeps of rows that no window can read any more. */
 const PRUNE_EVERY = 512;
@@ -111,56 +113,37 @@ interface ViewCounts {
 type Statements = ReturnType<typeof prepare>;
 
 function prepare(db: Database.Database) {
-  const cost = (table: string, where: string) =>
-    db.prepare<unknown[], { cost: number }>(`SELECT cost FROM ${table} WHERE ${where}`).pluck();
   return {
-    forgetOpen: db.prepare<[string, number]>('DELETE FROM budget_open WHERE key_id = ? AND at < ?'),
     day: db.prepare<[string, number], DayRow>(
-      'SELECT requests, tokens, cost FROM budget_day WHERE key_id = ? AND day = ?',
+      'SELECT requests, tokens, cost FROM budget_counts WHERE key_id = ? AND period = ?',
     ),
-    month: cost('budget_month', 'key_id = ? AND month = ?'),
-    total: cost('budget_total', 'key_id = ?'),
-    minute: db.prepare<[string, number], MinuteRow>(
+    cost: db
+      .prepare<[string, number], number>('SELECT cost FROM budget_counts WHERE key_id = ? AND period = ?')
+      .pluck(),
+    minute: db.prepare<[number, number, string, number, number], MinuteRow>(
       `SELECT sum(requests) AS requests, sum(tokens) AS tokens,
-         min(CASE WHEN requests > 0 THEN second END) AS oldest_request,
-         min(CASE WHEN tokens > 0 THEN second END) AS oldest_token
-       FROM budget_minute WHERE key_id = ? AND second > ?`,
+         min(CASE WHEN requests > 0 THEN period END) - ? AS oldest_request,
+         min(CASE WHEN tokens > 0 THEN period END) - ? AS oldest_token
+       FROM budget_counts WHERE key_id = ? AND period > ? + ?`,
     ),
-    addMinute: db.prepare<[string, number, number]>(
-      `INSERT INTO budget_minute (key_id, second, requests, tokens) VALUES (?, ?, 1, ?)
-       ON CONFLICT DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens`,
-    ),
-    addDay: db.prepare<[string, number, number, number]>(
-      `INSERT INTO budget_day (key_id, day, requests, tokens, cost) VALUES (?, ?, 1, ?, ?)
-       ON CONFLICT DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens,
-         cost = cost + excluded.cost`,
-    ),
-    addMonth: db.prepare<[string, number, number]>(
-      `INSERT INTO budget_month (key_id, month, cost) VALUES (?, ?, ?)
-       ON CONFLICT DO UPDATE SET cost = cost + excluded.cost`,
-    ),
-    addTotal: db.prepare<[string, number]>(
-      `INSERT INTO budget_total (key_id, cost) VALUES (?, ?)
-       ON CONFLICT DO UPDATE SET cost = cost + excluded.cost`,
-    ),
-    open: db.prepare<[string, string, number, number, number, number, number]>(
-      'INSERT INTO budget_open (id, key_id, at, day, month, tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    close: db.prepare<[string], OpenRow>(
-      'DELETE FROM budget_open WHERE id = ? RETURNING at, day, month, tokens, cost',
+    add: db.prepare<[string, number, number, number, number]>(
+      `INSERT INTO budget_counts (key_id, period, requests, tokens, cost) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,
+         tokens = tokens + excluded.tokens, cost = cost + excluded.cost`,
     ),
     // A correction never takes a count below 0 (the memory store's and the Lua's rule).
-    fixMinute: db.prepare<[number, string, number]>(
-      'UPDATE budget_minute SET tokens = max(0, tokens + ?) WHERE key_id = ? AND second = ?',
+    fix: db.prepare<[number, number, string, number]>(
+      'UPDATE budget_counts SET tokens = max(0, tokens + ?), cost = max(0, cost + ?) WHERE key_id = ? AND period = ?',
     ),
-    fixDay: db.prepare<[number, number, string, number]>(
-      'UPDATE budget_day SET tokens = max(0, tokens + ?), cost = max(0, cost + ?) WHERE key_id = ? AND day = ?',
+    forgetSeconds: db.prepare<[string, number, number]>(
+      'DELETE FROM budget_counts WHERE key_id = ? AND period >= ? AND period <= ?',
     ),
-    fixMonth: db.prepare<[number, string, number]>(
-      'UPDATE budget_month SET cost = max(0, cost + ?) WHERE key_id = ? AND month = ?',
+    forgetOpen: db.prepare<[string, number]>('DELETE FROM budget_open WHERE key_id = ? AND at < ?'),
+    open: db.prepare<[string, string, number, number, number, number, number]>(
+      'INSERT INTO budget_open (key_id, id, at, day, month, tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    fixTotal: db.prepare<[number, string]>(
-      'UPDATE budget_total SET cost = max(0, cost + ?) WHERE key_id = ?',
+    close: db.prepare<[string, string], OpenRow>(
+      'DELETE FROM budget_open WHERE key_id = ? AND id = ? RETURNING at, day, month, tokens, cost',
     ),
     inFlight: db.prepare<[number, number, string, number], InFlightRow>(
       `SELECT count(*) AS requests, sum(tokens) AS tokens, sum(cost) AS cost,
@@ -168,13 +151,38 @@ function prepare(db: Database.Database) {
          sum(CASE WHEN month = ? THEN cost END) AS cost_month
        FROM budget_open WHERE key_id = ? AND at >= ?`,
     ),
-    prune: [
-      db.prepare<[number]>('DELETE FROM budget_minute WHERE second <= ?'),
-      db.prepare<[number]>('DELETE FROM budget_day WHERE day < ?'),
-      db.prepare<[number]>('DELETE FROM budget_month WHERE month < ?'),
-      db.prepare<[number]>('DELETE FROM budget_open WHERE at < ?'),
-    ],
+    pruneCounts: db.prepare<[number, number]>('DELETE FROM budget_counts WHERE period >= ? AND period < ?'),
+    pruneOpen: db.prepare<[number]>('DELETE FROM budget_open WHERE at < ?'),
   };
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Opens the file in WAL mode with the tables made. Workers started together open a new file at
+ * once, and SQLite answers "busy" at once (without its busy timeout) to a connection that asks for
+ * WAL while another is switching the file to it: such a start is tried again after a short pause.
+ */
+function openShared(path: string, busyTimeoutMs: number): Database.Database {
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const db = new Database(path, { timeout: busyTimeoutMs });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.transaction(() => db.exec(SCHEMA)).immediate();
+      return db;
+    } catch (error) {
+      db.close();
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      // A synchronous pause: this runs once, in a constructor.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(100, 5 * attempt));
+    }
+  }
 }
 
 function minuteTotals(row: MinuteRow | undefined): MinuteTotals {
@@ -200,12 +208,7 @@ export class SqliteBudgetStore implements BudgetStore {
   constructor(options: SqliteBudgetOptions) {
     this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS;
     this.onError = options.onError ?? (() => undefined);
-    mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    // Two processes creating the tables at once: the second waits for the first's lock.
-    this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
+    this.db = openShared(options.path, options.busyTimeoutMs ?? 5000);
     this.sql = prepare(this.db);
     const reserveTx = this.db.transaction((input: ReserveInput) => this.reserveIn(input));
     this.reserveTx = (input) => reserveTx.immediate(input);
@@ -258,18 +261,19 @@ export class SqliteBudgetStore implements BudgetStore {
     const second = Math.floor(now / 1000);
     if (++this.sincePrune >= PRUNE_EVERY) this.prune(now, day, month);
     sql.forgetOpen.run(keyId, now - this.reservationTtlMs);
-    const d = sql.day.get(keyId, day);
+    sql.forgetSeconds.run(keyId, SECOND_BASE, SECOND_BASE + second - MINUTE_SECONDS);
+    const d = sql.day.get(keyId, DAY_BASE + day);
     const counted = {
       day: d?.cost ?? 0,
-      month: (sql.month.get(keyId, month) as number | undefined) ?? 0,
-      total: (sql.total.get(keyId) as number | undefined) ?? 0,
+      month: sql.cost.get(keyId, MONTH_BASE + month) ?? 0,
+      total: sql.cost.get(keyId, TOTAL) ?? 0,
     };
     const over = budgetOver(limits, counted, cost, { day, month });
     if (over !== undefined) return over;
     const refusal = rateRefusal(
       limits,
       {
-        minute: () => minuteTotals(sql.minute.get(keyId, second - MINUTE_SECONDS)),
+        minute: () => this.minute(keyId, second),
         requestsDay: d?.requests ?? 0,
         tokensDay: d?.tokens ?? 0,
         day,
@@ -287,11 +291,11 @@ export class SqliteBudgetStore implements BudgetStore {
       day,
       month,
     };
-    sql.addMinute.run(keyId, second, tokens);
-    sql.addDay.run(keyId, day, tokens, cost);
-    sql.addMonth.run(keyId, month, cost);
-    sql.addTotal.run(keyId, cost);
-    sql.open.run(reservation.id, keyId, now, day, month, tokens, cost);
+    sql.add.run(keyId, SECOND_BASE + second, 1, tokens, 0);
+    sql.add.run(keyId, DAY_BASE + day, 1, tokens, cost);
+    sql.add.run(keyId, MONTH_BASE + month, 0, 0, cost);
+    sql.add.run(keyId, TOTAL, 0, 0, cost);
+    sql.open.run(keyId, reservation.id, now, day, month, tokens, cost);
     return {
       ok: true,
       reservation,
@@ -306,38 +310,45 @@ export class SqliteBudgetStore implements BudgetStore {
    */
   private finishIn(reservation: Reservation, tokens: number, cost: number): void {
     const sql = this.sql;
-    const open = sql.close.get(reservation.id);
-    if (open === undefined) return;
     const keyId = reservation.keyId;
+    const open = sql.close.get(keyId, reservation.id);
+    if (open === undefined) return;
     const tokenDelta = tokens - open.tokens;
     const costDelta = cost - open.cost;
-    if (tokenDelta !== 0) sql.fixMinute.run(tokenDelta, keyId, Math.floor(open.at / 1000));
-    if (tokenDelta !== 0 || costDelta !== 0) sql.fixDay.run(tokenDelta, costDelta, keyId, open.day);
+    if (tokenDelta !== 0) sql.fix.run(tokenDelta, 0, keyId, SECOND_BASE + Math.floor(open.at / 1000));
+    if (tokenDelta !== 0 || costDelta !== 0) sql.fix.run(tokenDelta, costDelta, keyId, DAY_BASE + open.day);
     if (costDelta !== 0) {
-      sql.fixMonth.run(costDelta, keyId, open.month);
-      sql.fixTotal.run(costDelta, keyId);
+      sql.fix.run(0, costDelta, keyId, MONTH_BASE + open.month);
+      sql.fix.run(0, costDelta, keyId, TOTAL);
     }
+  }
+
+  /** The minute ending with `second`, read from the key's second rows. */
+  private minute(keyId: string, second: number): MinuteTotals {
+    return minuteTotals(
+      this.sql.minute.get(SECOND_BASE, SECOND_BASE, keyId, SECOND_BASE, second - MINUTE_SECONDS),
+    );
   }
 
   /** Deletes what no window reads any more; `now` is the caller's clock (tests inject one). */
   private prune(now: number, day: number, month: number): void {
     this.sincePrune = 0;
-    const [minute, days, months, open] = this.sql.prune;
-    minute!.run(Math.floor(now / 1000) - MINUTE_SECONDS);
-    days!.run(day - KEEP_DAYS);
-    months!.run(month - 1);
+    const sql = this.sql;
+    sql.pruneCounts.run(SECOND_BASE, SECOND_BASE + Math.floor(now / 1000) - MINUTE_SECONDS + 1);
+    sql.pruneCounts.run(DAY_BASE, DAY_BASE + day - KEEP_DAYS);
+    sql.pruneCounts.run(MONTH_BASE, MONTH_BASE + month - 1);
     // Twice the TTL: a key's own reservations are forgotten at its next reservation (as in the
     // other stores); this sweep only bounds the table for keys that stopped coming.
-    open!.run(now - 2 * this.reservationTtlMs);
+    sql.pruneOpen.run(now - 2 * this.reservationTtlMs);
   }
 
   private readIn(keyId: string, day: number, month: number, now: number): ViewCounts {
     const sql = this.sql;
     return {
-      d: sql.day.get(keyId, day),
-      costMonth: (sql.month.get(keyId, month) as number | undefined) ?? 0,
-      costTotal: (sql.total.get(keyId) as number | undefined) ?? 0,
-      minute: minuteTotals(sql.minute.get(keyId, Math.floor(now / 1000) - MINUTE_SECONDS)),
+      d: sql.day.get(keyId, DAY_BASE + day),
+      costMonth: sql.cost.get(keyId, MONTH_BASE + month) ?? 0,
+      costTotal: sql.cost.get(keyId, TOTAL) ?? 0,
+      minute: this.minute(keyId, Math.floor(now / 1000)),
       // Reads change nothing: reservations past their TTL are left out, forgotten at the next reservation.
       open: sql.inFlight.get(day, month, keyId, now - this.reservationTtlMs),
     };
