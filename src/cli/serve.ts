@@ -89,7 +89,9 @@ export async function runServe(options: ServeOptions): Promise<void> {
       loadServerIdentity(config.log.dir, config.serverId);
       if (config.limitState.redisUrl === undefined) {
         process.stderr.write(
-          'ai-proxy: --workers without REDIS_URL: each worker enforces key limits on its own; set REDIS_URL to share them\n',
+          config.limitState.budgetStore === 'memory'
+            ? 'ai-proxy: --workers without REDIS_URL: each worker enforces provider-key limits and client-key budgets on its own; set REDIS_URL to share them\n'
+            : 'ai-proxy: --workers without REDIS_URL: each worker enforces provider-key limits on its own (client-key budgets are shared through client-budgets.sqlite3); set REDIS_URL to share them\n',
         );
       }
       if (config.observability.metricsEnabled) {

@@ -120,6 +120,7 @@ describe('a managed key’s budget under serve --workers 2 without Redis', () =>
       expect(refused).toBe(175);
       expect(view.inFlight.requests).toBe(0);
       expect(view.spentTotal).toBeCloseTo(BUDGET, 9);
+      expect(server.stderr()).toContain('client-key budgets are shared through client-budgets.sqlite3');
     } finally {
       await server.stop();
     }
@@ -132,6 +133,7 @@ describe('a managed key’s budget under serve --workers 2 without Redis', () =>
       console.log(`serve --workers 2, BUDGET_STORE=memory: ${admitted} admitted against room for 25`);
       expect(admitted).toBeGreaterThan(25);
       expect(admitted).toBeLessThanOrEqual(50);
+      expect(server.stderr()).toContain('provider-key limits and client-key budgets on its own');
     } finally {
       await server.stop();
     }
