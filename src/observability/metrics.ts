@@ -272,7 +272,9 @@ export class GatewayMetrics {
   private readonly names = new Map<string, string>();
 
   constructor(sources: MetricsSources) {
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop delay is sampled every 100 ms, not prom-client's 10: a 10 ms timer cost
+    // 6.5 ms of CPU a second on an idle gateway (0.65% of a core, per worker); the percentiles stay.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     this.meters = new SeriesIndex(5, (keys) => {
       const [route, provider, model, status, client] = keys as [
         string,
