@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MINUTE_SECONDS } from '../keys/limit-store.js';
 import type { MinuteTotals } from '../keys/minute-window.js';
-import { newReservationId } from './budget-memory-store.js';
+import { type BudgetSnapshot, newReservationId } from './budget-memory-store.js';
 import {
   type Actual,
   type BudgetStore,
@@ -50,6 +50,11 @@ export interface SqliteBudgetOptions {
   onError?: (error: Error) => void;
   /** How long a transaction waits for another process's lock before it fails; 5 s unless told. */
   busyTimeoutMs?: number;
+  /**
+   * Counts to start a new file with (the memory store's snapshots, so a switch to this store
+   * forgets no spend); read only by the one process that creates the tables, inside that step.
+   */
+  seed?: () => BudgetSnapshot[];
 }
 
 const SCHEMA = `
@@ -166,7 +171,7 @@ function isBusy(error: unknown): boolean {
  * once, and SQLite answers "busy" at once (without its busy timeout) to a connection that asks for
  * WAL while another is switching the file to it: such a start is tried again after a short pause.
  */
-function openShared(path: string, busyTimeoutMs: number): Database.Database {
+function openShared(path: string, busyTimeoutMs: number, seed?: () => BudgetSnapshot[]): Database.Database {
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + busyTimeoutMs;
   for (let attempt = 1; ; attempt++) {
@@ -174,7 +179,12 @@ function openShared(path: string, busyTimeoutMs: number): Database.Database {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      db.transaction(() => db.exec(SCHEMA)).immediate();
+      db.transaction(() => {
+        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'budget_counts'").get();
+        db.exec(SCHEMA);
+        if (exists === undefined && seed !== undefined)
+          for (const snapshot of seed()) addSnapshot(db, snapshot);
+      }).immediate();
       return db;
     } catch (error) {
       db.close();
@@ -182,6 +192,18 @@ function openShared(path: string, busyTimeoutMs: number): Database.Database {
       // A synchronous pause: this runs once, in a constructor.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(100, 5 * attempt));
     }
+  }
+}
+
+/** Adds a memory store's snapshot to the counts (several workers' snapshots add up). */
+function addSnapshot(db: Database.Database, snapshot: BudgetSnapshot): void {
+  const add = prepare(db).add;
+  for (const [keyId, c] of Object.entries(snapshot.keys)) {
+    add.run(keyId, TOTAL, 0, 0, c.costTotal);
+    add.run(keyId, MONTH_BASE + c.month, 0, 0, c.costMonth);
+    add.run(keyId, DAY_BASE + c.day, c.requestsDay, c.tokensDay, c.costDay);
+    for (const [second, requests, tokens] of c.buckets)
+      add.run(keyId, SECOND_BASE + second, requests, tokens, 0);
   }
 }
 
@@ -208,7 +230,7 @@ export class SqliteBudgetStore implements BudgetStore {
   constructor(options: SqliteBudgetOptions) {
     this.reservationTtlMs = options.reservationTtlMs ?? RESERVATION_TTL_MS;
     this.onError = options.onError ?? (() => undefined);
-    this.db = openShared(options.path, options.busyTimeoutMs ?? 5000);
+    this.db = openShared(options.path, options.busyTimeoutMs ?? 5000, options.seed);
     this.sql = prepare(this.db);
     const reserveTx = this.db.transaction((input: ReserveInput) => this.reserveIn(input));
     this.reserveTx = (input) => reserveTx.immediate(input);

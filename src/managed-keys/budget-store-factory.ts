@@ -3,6 +3,7 @@
 // one SQLite file beside the key-usage snapshot under `serve --workers` (the workers share it, so a
 // budget holds across them) and in memory with a disk snapshot in a single process (BUDGET_STORE
 // chooses either).
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LimitStateConfig } from '../config/types.js';
@@ -41,6 +42,36 @@ export function budgetDbFile(config: LimitStateConfig): string {
   return join(dirname(config.snapshotFile), 'client-budgets.sqlite3');
 }
 
+/**
+ * The memory store's snapshots in the data folder (a single process's and every worker's), read
+ * when the SQLite file is first made so that switching to it forgets no spend: each worker counted
+ * its own share, so their counts add up. A damaged snapshot is skipped, with a warning.
+ */
+function memorySnapshots(config: LimitStateConfig, logger: Logger): BudgetSnapshot[] {
+  const dir = dirname(config.snapshotFile);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => /^client-budgets\.json(\.worker-.+)?$/.test(name));
+  } catch {
+    return [];
+  }
+  const snapshots: BudgetSnapshot[] = [];
+  for (const name of names) {
+    try {
+      const store = new MemoryBudgetStore();
+      const snapshot = JSON.parse(readFileSync(join(dir, name), 'utf8')) as BudgetSnapshot | null;
+      if (snapshot?.version !== 1) throw new Error('not a version 1 snapshot');
+      store.restore(snapshot);
+      snapshots.push(store.snapshot(Date.now()));
+    } catch (error) {
+      logger.warn({ file: name, err: (error as Error).message }, 'client-key budget snapshot not taken over');
+    }
+  }
+  if (snapshots.length > 0)
+    logger.info({ files: names }, 'client-key budget snapshots taken over into SQLite');
+  return snapshots;
+}
+
 /** Without Redis: BUDGET_STORE, else SQLite in a worker of `serve --workers` and memory otherwise. */
 export function localBudgetKind(config: LimitStateConfig): 'memory' | 'sqlite' {
   return config.budgetStore ?? (process.env.AI_PROXY_WORKER_SLOT === undefined ? 'memory' : 'sqlite');
@@ -58,6 +89,7 @@ export function createBudgetState(
     const store = new SqliteBudgetStore({
       path: budgetDbFile(config),
       ...memoryOptions,
+      seed: () => memorySnapshots(config, logger),
       onError: (error) => {
         if (error.message !== lastError)
           logger.error({ err: error.message }, 'client-key budget file unusable; budgeted requests refused');

@@ -1,14 +1,16 @@
 // Which budget store a gateway without Redis builds: SQLite in a worker of `serve --workers` (every
 // worker on one file beside the key-usage snapshot, so they share the counts), memory in a single
 // process, and BUDGET_STORE choosing either; the SQLite store's counts outlive the process that
-// made them without any snapshot (a crash loses nothing committed).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// made them without any snapshot (a crash loses nothing committed); a new SQLite file starts from
+// the memory store's snapshots, so switching to it forgets no spend.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { LimitStateConfig } from '../../src/config/types.js';
+import { MemoryBudgetStore } from '../../src/managed-keys/budget-memory-store.js';
 import { budgetDbFile, createBudgetState } from '../../src/managed-keys/budget-store-factory.js';
 
 const silent = pino({ level: 'silent' });
@@ -94,5 +96,41 @@ describe('the budget store factory without Redis', () => {
     expect(() => loadConfig({ cwd: dir, env: { BUDGET_STORE: 'redis' } })).toThrow(
       /BUDGET_STORE: expected memory or sqlite, got "redis"/,
     );
+  });
+
+  it('a new SQLite file takes over the workers’ memory snapshots, adding them up, once', async () => {
+    const limits = config('upgrade');
+    const state = join(dir, 'upgrade', 'state');
+    mkdirSync(state, { recursive: true });
+    const at = Date.now();
+    for (const [slot, cost] of [
+      ['1', 0.25],
+      ['2', 0.5],
+    ] as const) {
+      const worker = new MemoryBudgetStore();
+      const r = worker.reserve({ keyId: 'k', policy, tokens: 100, cost, now: at });
+      if (r.ok) worker.settle(r.reservation, { tokens: 80, cost });
+      writeFileSync(join(state, `client-budgets.json.worker-${slot}`), JSON.stringify(worker.snapshot(at)));
+    }
+    writeFileSync(join(state, 'client-budgets.json.worker-3'), '{ damaged');
+    process.env.AI_PROXY_WORKER_SLOT = '1';
+    const first = createBudgetState(limits, silent);
+    expect(first.store.kind).toBe('sqlite');
+    expect(await first.store.view('k', policy, at + 1)).toMatchObject({
+      requestsMinute: 2,
+      tokensMinute: 160,
+      requestsDay: 2,
+      tokensDay: 160,
+      spentDay: 0.75,
+      spentMonth: 0.75,
+      spentTotal: 0.75,
+      remaining: { total: 0.25 },
+    });
+    await first.store.close();
+    // A later start (another worker, a restart) finds the file made and takes nothing again.
+    process.env.AI_PROXY_WORKER_SLOT = '2';
+    const second = createBudgetState(limits, silent);
+    expect((await second.store.view('k', policy, at + 2)).spentTotal).toBe(0.75);
+    await second.store.close();
   });
 });
