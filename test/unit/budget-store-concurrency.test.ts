@@ -4,7 +4,8 @@
 // with estimates below it, the overspend stays within what the reservations in flight
 // under-reserved (peak in flight × the shortfall of one); with estimates above it, nothing is
 // overspent and the settlements give the surplus back. Then three processes (as the workers of
-// `serve --workers 3` without Redis) on one SQLite file: exactly the budget is admitted.
+// `serve --workers 3` without Redis) on one SQLite file: exactly the budget is admitted; and a
+// process killed mid-call leaves what it reserved counted.
 // bench/budget-overspend.mjs prints the same figures for other sizes.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -267,4 +268,39 @@ describe('budgets across three processes on one SQLite file', () => {
     await store.close();
     expect(view.spentTotal * NANOS_PER_USD).toBeCloseTo(spent, 0);
   }, 30_000);
+
+  it('a process killed mid-call (SIGKILL, no snapshot, no close) leaves every reservation it made counted', async () => {
+    const file = join(dir, 'killed.sqlite3');
+    // Reserves $0.30 three times, settles one at $0.10, then dies with two calls in flight.
+    const script = `
+      const { SqliteBudgetStore } = await import(${JSON.stringify(`${DIST}/managed-keys/budget-sqlite-store.js`)});
+      const store = new SqliteBudgetStore({ path: ${JSON.stringify(file)} });
+      const reserve = () => store.reserve({ keyId: 'key_killed', policy: { budgetTotal: 1 }, tokens: 10, cost: 0.3, now: Date.now() });
+      const first = reserve();
+      reserve();
+      reserve();
+      store.settle(first.reservation, { tokens: 10, cost: 0.1 });
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+    const signal = await new Promise((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    const store = new SqliteBudgetStore({ path: file });
+    const view = store.view('key_killed', { budgetTotal: 1 }, Date.now());
+    expect(view).toMatchObject({ spentTotal: 0.1, inFlight: { requests: 2, cost: 0.6 } });
+    // $0.30 more does not fit: the dead process's calls are still counted at their estimate.
+    expect(
+      store.reserve({
+        keyId: 'key_killed',
+        policy: { budgetTotal: 1 },
+        tokens: 0,
+        cost: 0.31,
+        now: Date.now(),
+      }),
+    ).toMatchObject({
+      ok: false,
+      budget: 'total',
+    });
+    await store.close();
+  });
 });
