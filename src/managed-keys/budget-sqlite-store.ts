@@ -5,19 +5,25 @@
 // memory store's (budgetOver, rateRefusal); each commit is in the WAL, so a crash loses nothing
 // committed (synchronous=NORMAL: only a power cut can lose the last commits).
 //
-// Two tables, each keyed by the key id first so that one key's rows share a page: a commit writes
-// every page it changed to the WAL, and one page per table measured a third of the time of one per
-// counter (35 against 110 µs for six upserts). budget_counts holds a row per (key, period): the
-// lifetime (period 0), each UTC month and day, and each second of the sliding minute, told apart by
-// the range their period number falls in; budget_open holds the reservations in flight. A key's
-// seconds past the minute and its reservations past their TTL go at each of its reservations; old
-// days, months and whatever keys that stopped coming left behind, every PRUNE_EVERY-th.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+// The tables and statements are in budget-sqlite-schema.ts. A key's seconds past the minute and
+// its reservations past their TTL go at each of its reservations; old days, months and what keys
+// that stopped coming left behind, every PRUNE_EVERY-th.
+import type Database from 'better-sqlite3';
 import { MINUTE_SECONDS } from '../keys/limit-store.js';
 import type { MinuteTotals } from '../keys/minute-window.js';
 import { type BudgetSnapshot, newReservationId } from './budget-memory-store.js';
+import {
+  DAY_BASE,
+  type DayRow,
+  type InFlightRow,
+  MONTH_BASE,
+  minuteTotals,
+  openShared,
+  prepare,
+  SECOND_BASE,
+  type Statements,
+  TOTAL,
+} from './budget-sqlite-schema.js';
 import {
   type Actual,
   type BudgetStore,
@@ -57,55 +63,10 @@ export interface SqliteBudgetOptions {
   seed?: () => BudgetSnapshot[];
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS budget_counts (
-  key_id TEXT NOT NULL, period INTEGER NOT NULL, requests INTEGER NOT NULL, tokens INTEGER NOT NULL,
-  cost INTEGER NOT NULL, PRIMARY KEY (key_id, period)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS budget_open (
-  key_id TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, day INTEGER NOT NULL,
-  month INTEGER NOT NULL, tokens INTEGER NOT NULL, cost INTEGER NOT NULL,
-  PRIMARY KEY (key_id, id)) WITHOUT ROWID;
-`;
-
-/** Period numbers: 0 the lifetime, then months, days and seconds (until the year 2286) in turn. */
-const TOTAL = 0;
-const MONTH_BASE = 1_000_000;
-const DAY_BASE = 2_000_000;
-const SECOND_BASE = 10_000_000_000;
-
 /** Reservations between two sweeps of rows that no window can read any more. */
 const PRUNE_EVERY = 512;
 /** Days and months are kept a little past their end (a late settlement still lands in them). */
 const KEEP_DAYS = 3;
-
-interface DayRow {
-  requests: number;
-  tokens: number;
-  cost: number;
-}
-
-interface MinuteRow {
-  requests: number | null;
-  tokens: number | null;
-  oldest_request: number | null;
-  oldest_token: number | null;
-}
-
-interface OpenRow {
-  at: number;
-  day: number;
-  month: number;
-  tokens: number;
-  cost: number;
-}
-
-interface InFlightRow {
-  requests: number;
-  tokens: number | null;
-  cost: number | null;
-  cost_day: number | null;
-  cost_month: number | null;
-}
 
 interface ViewCounts {
   d: DayRow | undefined;
@@ -113,107 +74,6 @@ interface ViewCounts {
   costTotal: number;
   minute: MinuteTotals;
   open: InFlightRow | undefined;
-}
-
-type Statements = ReturnType<typeof prepare>;
-
-function prepare(db: Database.Database) {
-  return {
-    day: db.prepare<[string, number], DayRow>(
-      'SELECT requests, tokens, cost FROM budget_counts WHERE key_id = ? AND period = ?',
-    ),
-    cost: db
-      .prepare<[string, number], number>('SELECT cost FROM budget_counts WHERE key_id = ? AND period = ?')
-      .pluck(),
-    minute: db.prepare<[number, number, string, number, number], MinuteRow>(
-      `SELECT sum(requests) AS requests, sum(tokens) AS tokens,
-         min(CASE WHEN requests > 0 THEN period END) - ? AS oldest_request,
-         min(CASE WHEN tokens > 0 THEN period END) - ? AS oldest_token
-       FROM budget_counts WHERE key_id = ? AND period > ? + ?`,
-    ),
-    add: db.prepare<[string, number, number, number, number]>(
-      `INSERT INTO budget_counts (key_id, period, requests, tokens, cost) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,
-         tokens = tokens + excluded.tokens, cost = cost + excluded.cost`,
-    ),
-    // A correction never takes a count below 0 (the memory store's and the Lua's rule).
-    fix: db.prepare<[number, number, string, number]>(
-      'UPDATE budget_counts SET tokens = max(0, tokens + ?), cost = max(0, cost + ?) WHERE key_id = ? AND period = ?',
-    ),
-    forgetSeconds: db.prepare<[string, number, number]>(
-      'DELETE FROM budget_counts WHERE key_id = ? AND period >= ? AND period <= ?',
-    ),
-    forgetOpen: db.prepare<[string, number]>('DELETE FROM budget_open WHERE key_id = ? AND at < ?'),
-    open: db.prepare<[string, string, number, number, number, number, number]>(
-      'INSERT INTO budget_open (key_id, id, at, day, month, tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    close: db.prepare<[string, string], OpenRow>(
-      'DELETE FROM budget_open WHERE key_id = ? AND id = ? RETURNING at, day, month, tokens, cost',
-    ),
-    inFlight: db.prepare<[number, number, string, number], InFlightRow>(
-      `SELECT count(*) AS requests, sum(tokens) AS tokens, sum(cost) AS cost,
-         sum(CASE WHEN day = ? THEN cost END) AS cost_day,
-         sum(CASE WHEN month = ? THEN cost END) AS cost_month
-       FROM budget_open WHERE key_id = ? AND at >= ?`,
-    ),
-    pruneCounts: db.prepare<[number, number]>('DELETE FROM budget_counts WHERE period >= ? AND period < ?'),
-    pruneOpen: db.prepare<[number]>('DELETE FROM budget_open WHERE at < ?'),
-  };
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
-}
-
-/**
- * Opens the file in WAL mode with the tables made. Workers started together open a new file at
- * once, and SQLite answers "busy" at once (without its busy timeout) to a connection that asks for
- * WAL while another is switching the file to it: such a start is tried again after a short pause.
- */
-function openShared(path: string, busyTimeoutMs: number, seed?: () => BudgetSnapshot[]): Database.Database {
-  mkdirSync(dirname(path), { recursive: true });
-  const deadline = Date.now() + busyTimeoutMs;
-  for (let attempt = 1; ; attempt++) {
-    const db = new Database(path, { timeout: busyTimeoutMs });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.transaction(() => {
-        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'budget_counts'").get();
-        db.exec(SCHEMA);
-        if (exists === undefined && seed !== undefined)
-          for (const snapshot of seed()) addSnapshot(db, snapshot);
-      }).immediate();
-      return db;
-    } catch (error) {
-      db.close();
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      // A synchronous pause: this runs once, in a constructor.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(100, 5 * attempt));
-    }
-  }
-}
-
-/** Adds a memory store's snapshot to the counts (several workers' snapshots add up). */
-function addSnapshot(db: Database.Database, snapshot: BudgetSnapshot): void {
-  const add = prepare(db).add;
-  for (const [keyId, c] of Object.entries(snapshot.keys)) {
-    add.run(keyId, TOTAL, 0, 0, c.costTotal);
-    add.run(keyId, MONTH_BASE + c.month, 0, 0, c.costMonth);
-    add.run(keyId, DAY_BASE + c.day, c.requestsDay, c.tokensDay, c.costDay);
-    for (const [second, requests, tokens] of c.buckets)
-      add.run(keyId, SECOND_BASE + second, requests, tokens, 0);
-  }
-}
-
-function minuteTotals(row: MinuteRow | undefined): MinuteTotals {
-  return {
-    requests: row?.requests ?? 0,
-    tokens: row?.tokens ?? 0,
-    oldestRequest: row?.oldest_request ?? -1,
-    oldestToken: row?.oldest_token ?? -1,
-  };
 }
 
 export class SqliteBudgetStore implements BudgetStore {
