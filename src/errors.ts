@@ -82,7 +82,7 @@ export const ERROR_CATALOGUE = {
     status: 503,
     type: 'api_error',
     description:
-      'The shared limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed, or the workers\' client-key budget file cannot be written: no request can be counted, so none is sent.',
+      "The shared limit store (Redis) is unreachable and REDIS_FAIL_MODE=closed, or the workers' client-key budget file cannot be written: no request can be counted, so none is sent.",
   },
   response_store_unavailable: {
     status: 503,
