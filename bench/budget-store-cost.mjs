@@ -27,13 +27,27 @@ const { SqliteBudgetStore } = await import(new URL('budget-sqlite-store.js', dis
 const pairs = Number(args.pairs);
 const keys = Number(args.keys);
 // Every limit and budget set, so every check runs (the minute too).
-const policy = { rpm: 1e9, rpd: 1e9, tpm: 1e12, tpd: 1e12, budgetDay: 1e6, budgetMonth: 1e6, budgetTotal: 1e6 };
+const policy = {
+  rpm: 1e9,
+  rpd: 1e9,
+  tpm: 1e12,
+  tpd: 1e12,
+  budgetDay: 1e6,
+  budgetMonth: 1e6,
+  budgetTotal: 1e6,
+};
 
 /** Microseconds per reserve + settle pair, over `pairs` pairs on `keys` keys. */
 function run(store) {
   const started = process.hrtime.bigint();
   for (let i = 0; i < pairs; i++) {
-    const result = store.reserve({ keyId: `key_${i % keys}`, policy, tokens: 300, cost: 0.001, now: Date.now() });
+    const result = store.reserve({
+      keyId: `key_${i % keys}`,
+      policy,
+      tokens: 300,
+      cost: 0.001,
+      now: Date.now(),
+    });
     if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
     store.settle(result.reservation, { tokens: 250, cost: 0.0008 });
   }

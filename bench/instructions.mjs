@@ -81,11 +81,11 @@ async function measure(t, mode, dir) {
   const out = path.join(dir, `cg-${t.name.replaceAll(' ', '-')}-${mode}.out`);
   const env = { PATH: process.env.PATH, HOME: process.env.HOME };
   for (const [k, v] of Object.entries(t.env ?? {})) env[k] = sub(v);
-  const child = spawn(
-    'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${out}`, ...t.cmd.map(sub)],
-    { cwd: t.cwd ?? benchDir, env, stdio: 'ignore' },
-  );
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...t.cmd.map(sub)], {
+    cwd: t.cwd ?? benchDir,
+    env,
+    stdio: 'ignore',
+  });
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 600_000;
   for (;;) {
@@ -157,14 +157,17 @@ try {
 }
 
 const k = (n) => `${(n / 1000).toFixed(1)}k`;
-console.log(`instructions per request (callgrind), ${requests} requests after ${warmup} warm-up, ${new Date().toISOString()}`);
+console.log(
+  `instructions per request (callgrind), ${requests} requests after ${warmup} warm-up, ${new Date().toISOString()}`,
+);
 console.log('| target | mode | 2xx | all | without JIT compiler | log thread | vs its baseline |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const row of rows.sort((a, b) => a.mode.localeCompare(b.mode) || a.target.localeCompare(b.target))) {
   const t = targets.find((x) => x.name === row.target);
   const compareTo = Array.isArray(t.compare) ? t.compare[0] : t.compare;
   const base = rows.find((r) => r.target === compareTo && r.mode === row.mode);
-  const ratio = base === undefined ? '' : `${((row.withoutCompiler / base.withoutCompiler) * 100).toFixed(1)}%`;
+  const ratio =
+    base === undefined ? '' : `${((row.withoutCompiler / base.withoutCompiler) * 100).toFixed(1)}%`;
   console.log(
     `| ${row.target} | ${row.mode} | ${row.ok} | ${k(row.perRequest)} | ${k(row.withoutCompiler)} | ${k(row.logThread)} | ${ratio} |`,
   );

@@ -11,9 +11,9 @@
 import {
   type Attributes,
   type Context,
+  isSpanContextValid,
   ROOT_CONTEXT,
   type Span,
-  isSpanContextValid,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
