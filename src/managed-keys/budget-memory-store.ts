@@ -9,14 +9,10 @@ import {
   type Actual,
   type BudgetStore,
   budgetOver,
-  dayEnd,
-  dayLabel,
   dayOf,
   type KeyUsageView,
   limitsOf,
-  monthLabel,
   monthOf,
-  monthStart,
   RESERVATION_TTL_MS,
   type Reservation,
   type ReserveInput,
@@ -24,7 +20,7 @@ import {
   rateRefusal,
   remainingOf,
   toNanos,
-  toUsd,
+  usageView,
   wholeTokens,
 } from './budget-store.js';
 import type { KeyPolicy } from './types.js';
@@ -212,37 +208,31 @@ export class MemoryBudgetStore implements BudgetStore {
   view(keyId: string, policy: KeyPolicy, now: number): KeyUsageView {
     const counters = this.countersOf(keyId, now);
     const w = counters.minute.totals(Math.floor(now / 1000));
-    const inFlight = { requests: 0, tokens: 0, cost: 0 };
-    let inFlightDay = 0;
-    let inFlightMonth = 0;
+    const open = { requests: 0, tokens: 0, cost: 0, costDay: 0, costMonth: 0 };
     // Reads change nothing: reservations past their TTL are left out here, forgotten at the next
     // reservation (as in Redis, so both stores forget at the same moment).
     const before = now - this.reservationTtlMs;
     for (const reservation of counters.open.values()) {
       if (reservation.at < before) continue;
       const cost = toNanos(reservation.cost);
-      inFlight.requests += 1;
-      inFlight.tokens += reservation.tokens;
-      inFlight.cost += cost;
-      if (reservation.day === counters.day) inFlightDay += cost;
-      if (reservation.month === counters.month) inFlightMonth += cost;
+      open.requests += 1;
+      open.tokens += reservation.tokens;
+      open.cost += cost;
+      if (reservation.day === counters.day) open.costDay += cost;
+      if (reservation.month === counters.month) open.costMonth += cost;
     }
-    return {
-      keyId,
-      day: dayLabel(counters.day),
-      month: monthLabel(counters.month),
+    return usageView(keyId, policy, {
+      day: counters.day,
+      month: counters.month,
       requestsMinute: w.requests,
       tokensMinute: w.tokens,
       requestsDay: counters.requestsDay,
       tokensDay: counters.tokensDay,
-      spentDay: toUsd(Math.max(0, counters.costDay - inFlightDay)),
-      spentMonth: toUsd(Math.max(0, counters.costMonth - inFlightMonth)),
-      spentTotal: toUsd(Math.max(0, counters.costTotal - inFlight.cost)),
-      inFlight: { requests: inFlight.requests, tokens: inFlight.tokens, cost: toUsd(inFlight.cost) },
-      remaining: remainingOf(limitsOf(policy), counters.costDay, counters.costMonth, counters.costTotal),
-      dayResetAt: dayEnd(counters.day),
-      monthResetAt: monthStart(counters.month + 1),
-    };
+      costDay: counters.costDay,
+      costMonth: counters.costMonth,
+      costTotal: counters.costTotal,
+      open,
+    });
   }
 
   /** Open reservations are not written: after a restart nobody can settle them, so they stay counted. */

@@ -11,12 +11,9 @@ import {
   BUDGET_NAMES,
   type BudgetStore,
   budgetRefusal,
-  dayEnd,
-  dayLabel,
   dayOf,
   type KeyUsageView,
   limitsOf,
-  monthLabel,
   monthOf,
   monthStart,
   RATE_LIMIT_NAMES,
@@ -26,7 +23,7 @@ import {
   type ReserveResult,
   remainingOf,
   toNanos,
-  toUsd,
+  usageView,
   wholeTokens,
 } from './budget-store.js';
 import { FINISH_SCRIPT, RESERVE_SCRIPT } from './redis-budget-scripts.js';
@@ -158,32 +155,26 @@ export class RedisBudgetStore extends RedisConnection<ScriptedRedis> implements 
     const costDay = Number(costDayText ?? 0);
     const costMonth = Number((value(2) as string | null) ?? 0);
     const costTotal = Number((value(3) as string | null) ?? 0);
-    const inFlight = { requests: 0, tokens: 0, cost: 0 };
-    let inFlightDay = 0;
-    let inFlightMonth = 0;
+    const open = { requests: 0, tokens: 0, cost: 0, costDay: 0, costMonth: 0 };
     for (const member of value(4) as string[]) {
       const [, , memberDay, memberMonth, tokens, cost] = member.split(':').map(Number);
-      inFlight.requests += 1;
-      inFlight.tokens += tokens ?? 0;
-      inFlight.cost += cost ?? 0;
-      if (memberDay === day) inFlightDay += cost ?? 0;
-      if (memberMonth === month) inFlightMonth += cost ?? 0;
+      open.requests += 1;
+      open.tokens += tokens ?? 0;
+      open.cost += cost ?? 0;
+      if (memberDay === day) open.costDay += cost ?? 0;
+      if (memberMonth === month) open.costMonth += cost ?? 0;
     }
-    return {
-      keyId,
-      day: dayLabel(day),
-      month: monthLabel(month),
+    return usageView(keyId, policy, {
+      day,
+      month,
       requestsMinute: minute.requests,
       tokensMinute: minute.tokens,
       requestsDay: Number(r ?? 0),
       tokensDay: Number(t ?? 0),
-      spentDay: toUsd(Math.max(0, costDay - inFlightDay)),
-      spentMonth: toUsd(Math.max(0, costMonth - inFlightMonth)),
-      spentTotal: toUsd(Math.max(0, costTotal - inFlight.cost)),
-      inFlight: { requests: inFlight.requests, tokens: inFlight.tokens, cost: toUsd(inFlight.cost) },
-      remaining: remainingOf(limitsOf(policy), costDay, costMonth, costTotal),
-      dayResetAt: dayEnd(day),
-      monthResetAt: monthStart(month + 1),
-    };
+      costDay,
+      costMonth,
+      costTotal,
+      open,
+    });
   }
 }

@@ -28,14 +28,10 @@ import {
   type Actual,
   type BudgetStore,
   budgetOver,
-  dayEnd,
-  dayLabel,
   dayOf,
   type KeyUsageView,
   limitsOf,
-  monthLabel,
   monthOf,
-  monthStart,
   RESERVATION_TTL_MS,
   type Reservation,
   type ReserveInput,
@@ -43,7 +39,7 @@ import {
   rateRefusal,
   remainingOf,
   toNanos,
-  toUsd,
+  usageView,
   wholeTokens,
 } from './budget-store.js';
 import type { KeyPolicy } from './types.js';
@@ -241,24 +237,24 @@ export class SqliteBudgetStore implements BudgetStore {
     const month = monthOf(now);
     // One read transaction: the counts and the reservations in flight are of one moment.
     const { d, costMonth, costTotal, minute, open } = this.readTx(keyId, day, month, now);
-    const costDay = d?.cost ?? 0;
-    const inFlight = { requests: open?.requests ?? 0, tokens: open?.tokens ?? 0, cost: open?.cost ?? 0 };
-    return {
-      keyId,
-      day: dayLabel(day),
-      month: monthLabel(month),
+    return usageView(keyId, policy, {
+      day,
+      month,
       requestsMinute: minute.requests,
       tokensMinute: minute.tokens,
       requestsDay: d?.requests ?? 0,
       tokensDay: d?.tokens ?? 0,
-      spentDay: toUsd(Math.max(0, costDay - (open?.cost_day ?? 0))),
-      spentMonth: toUsd(Math.max(0, costMonth - (open?.cost_month ?? 0))),
-      spentTotal: toUsd(Math.max(0, costTotal - inFlight.cost)),
-      inFlight: { requests: inFlight.requests, tokens: inFlight.tokens, cost: toUsd(inFlight.cost) },
-      remaining: remainingOf(limitsOf(policy), costDay, costMonth, costTotal),
-      dayResetAt: dayEnd(day),
-      monthResetAt: monthStart(month + 1),
-    };
+      costDay: d?.cost ?? 0,
+      costMonth,
+      costTotal,
+      open: {
+        requests: open?.requests ?? 0,
+        tokens: open?.tokens ?? 0,
+        cost: open?.cost ?? 0,
+        costDay: open?.cost_day ?? 0,
+        costMonth: open?.cost_month ?? 0,
+      },
+    });
   }
 
   async close(): Promise<void> {

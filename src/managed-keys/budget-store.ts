@@ -192,6 +192,41 @@ export function remainingOf(limits: Limits, day: number, month: number, total: n
   return remaining;
 }
 
+/** What a store counted for one key at one moment: money in nanos, in-flight estimates included. */
+export interface CountedUsage {
+  day: number;
+  month: number;
+  requestsMinute: number;
+  tokensMinute: number;
+  requestsDay: number;
+  tokensDay: number;
+  costDay: number;
+  costMonth: number;
+  costTotal: number;
+  /** Reservations in flight: their count, tokens and cost, and the cost of those in this day and month. */
+  open: { requests: number; tokens: number; cost: number; costDay: number; costMonth: number };
+}
+
+/** The view every store reports, from what it counted (settled spend is counted minus in flight). */
+export function usageView(keyId: string, policy: KeyPolicy, c: CountedUsage): KeyUsageView {
+  return {
+    keyId,
+    day: dayLabel(c.day),
+    month: monthLabel(c.month),
+    requestsMinute: c.requestsMinute,
+    tokensMinute: c.tokensMinute,
+    requestsDay: c.requestsDay,
+    tokensDay: c.tokensDay,
+    spentDay: toUsd(Math.max(0, c.costDay - c.open.costDay)),
+    spentMonth: toUsd(Math.max(0, c.costMonth - c.open.costMonth)),
+    spentTotal: toUsd(Math.max(0, c.costTotal - c.open.cost)),
+    inFlight: { requests: c.open.requests, tokens: c.open.tokens, cost: toUsd(c.open.cost) },
+    remaining: remainingOf(limitsOf(policy), c.costDay, c.costMonth, c.costTotal),
+    dayResetAt: dayEnd(c.day),
+    monthResetAt: monthStart(c.month + 1),
+  };
+}
+
 /** The refusal for a budget, from the counted nanos of its period. */
 export function budgetRefusal(
   budget: BudgetName,
