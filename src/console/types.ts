@@ -1,21 +1,8 @@
 // The shapes the console's API (src/server/routes/console-api*.ts) answers with, as the page reads them.
 
-export interface Totals {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost: number;
-}
+import type { UsageHistory } from '../server/routes/console-api-types.js';
 
-export interface SeriesPoint extends Totals {
-  t: number;
-}
-
-export interface GroupTotals extends Totals {
-  name: string | null;
-}
+export type { GroupTotals, SeriesPoint, Totals } from '../server/routes/console-api-types.js';
 
 export interface PoolKey {
   requests: number;
@@ -30,17 +17,7 @@ export interface PoolKey {
 
 export interface UsageAnswer {
   logstore: { enabled: boolean; fts: boolean; grouping: boolean };
-  history: {
-    since: string;
-    until: string;
-    bucket: 'hour' | 'day';
-    partitions: number;
-    totals: Totals;
-    series: SeriesPoint[];
-    by_provider: GroupTotals[];
-    by_model: GroupTotals[];
-    by_client: GroupTotals[];
-  };
+  history: UsageHistory;
   pools: {
     day: string;
     mode: string;

@@ -1,4 +1,4 @@
-// The shapes the console's log APIs answer with: one definition for the server routes that build
+// The shapes the console's usage and log APIs answer with: one definition for the server routes that build
 // them and the console (src/console) that reads them. No imports, so both builds can include it.
 
 export interface LogHit {
@@ -27,4 +27,36 @@ export interface LogPage {
   partitions_searched: number;
   partitions_without_index: number;
   ms: number;
+}
+
+export type Bucket = 'hour' | 'day';
+
+export interface Totals {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost: number;
+}
+
+export interface SeriesPoint extends Totals {
+  /** The bucket's start, epoch seconds (UTC). */
+  t: number;
+}
+
+export interface GroupTotals extends Totals {
+  name: string | null;
+}
+
+export interface UsageHistory {
+  since: string;
+  until: string;
+  bucket: Bucket;
+  partitions: number;
+  totals: Totals;
+  series: SeriesPoint[];
+  by_provider: GroupTotals[];
+  by_model: GroupTotals[];
+  by_client: GroupTotals[];
 }

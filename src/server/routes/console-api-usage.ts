@@ -7,37 +7,9 @@ import { listPartitions, type PartitionInfo } from '../../logstore/partitions.js
 import { type Db, openPartition } from '../../logstore/schema.js';
 import { HOUR_MS, hasUsageRollup, readUsageRollup } from '../../logstore/usage-rollup.js';
 
-export type Bucket = 'hour' | 'day';
+import type { Bucket, GroupTotals, SeriesPoint, Totals, UsageHistory } from './console-api-types.js';
 
-export interface Totals {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost: number;
-}
-
-export interface SeriesPoint extends Totals {
-  /** The bucket's start, epoch seconds (UTC). */
-  t: number;
-}
-
-export interface GroupTotals extends Totals {
-  name: string | null;
-}
-
-export interface UsageHistory {
-  since: string;
-  until: string;
-  bucket: Bucket;
-  partitions: number;
-  totals: Totals;
-  series: SeriesPoint[];
-  by_provider: GroupTotals[];
-  by_model: GroupTotals[];
-  by_client: GroupTotals[];
-}
+export type { Bucket, GroupTotals, SeriesPoint, Totals, UsageHistory };
 
 const BUCKET_MS: Record<Bucket, number> = { hour: 3_600_000, day: 86_400_000 };
 
