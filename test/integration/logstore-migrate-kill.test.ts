@@ -18,7 +18,9 @@ const BUILT_SCHEMA = new URL('../../dist/logstore/schema.js', import.meta.url).h
 describe('migrating a partition to schema version 2', () => {
   it('leaves it as it was when killed half-way, and finishes it next time', async () => {
     const root = mkdtempSync(join(tmpdir(), 'logstore-migrate-kill-'));
-    const path = writeV1Partition(root, '2025-09-03', 20_000);
+    // Large enough that the migration's one transaction runs for a good while after its first pages
+    // reach the WAL, so a poll delayed by a busy test runner still kills it before its commit.
+    const path = writeV1Partition(root, '2025-09-03', 60_000);
     const before = runAll(root);
     const child = spawn(
       process.execPath,
@@ -37,8 +39,10 @@ describe('migrating a partition to schema version 2', () => {
       await new Promise((r) => setTimeout(r, 2));
       walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
     }
+    const stillRunning = child.exitCode === null && child.signalCode === null;
     child.kill('SIGKILL');
     await exited;
+    expect(stillRunning).toBe(true);
     expect(walBytes).toBeGreaterThanOrEqual(1_000_000);
 
     const check = new Database(path, { readonly: true });
