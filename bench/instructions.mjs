@@ -5,9 +5,12 @@
 // code, then its counters are zeroed, N requests are sent at 4 connections, and the counters are
 // dumped. Reported per request: every instruction, those of V8's optimizing compiler threads left
 // out (JIT warm-up still in progress, not the request's own work), and the log writer thread's.
+// One window of one process can sit 10% off its neighbours (V8 still settling, a GC landing in it):
+// --windows measures several windows in a row, --repeat starts several processes per target, and the
+// table gives the median window with the range.
 //
 //   node instructions.mjs [--targets 'baseline,ai-proxy'] [--requests 2000] [--warmup 6000]
-//                         [--modes non-stream,stream] [--parallel 2]
+//                         [--modes non-stream,stream] [--parallel 2] [--windows 1] [--repeat 1]
 // Needs `valgrind` (callgrind_control and callgrind_annotate come with it) and the root build.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +31,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '6000' },
     modes: { type: 'string', default: 'non-stream' },
     parallel: { type: 'string', default: '2' },
+    windows: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -41,6 +46,14 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 }
 const requests = Number(args.requests);
 const warmup = Number(args.warmup);
+const windows = Number(args.windows);
+const repeat = Number(args.repeat);
+for (const [name, n] of Object.entries({ requests, warmup, windows, repeat })) {
+  if (!Number.isInteger(n) || n < (name === 'warmup' ? 0 : 1)) {
+    console.error(`--${name} must be a whole number`);
+    process.exit(2);
+  }
+}
 
 /** Closed-loop requests at 4 connections; returns how many answered 2xx. */
 async function send(origin, t, mode, count) {
@@ -75,10 +88,23 @@ function countsOf(file, patterns) {
   return { total, found };
 }
 
-async function measure(t, mode, dir) {
+/** One callgrind dump's counts per request. */
+function perRequestOf(file) {
+  const { total, found } = countsOf(file, [
+    'OptimizingCompileDispatcher::CompileTask::RunInternal',
+    'node::worker::Worker::Run',
+  ]);
+  return {
+    perRequest: total / requests,
+    withoutCompiler: (total - found[0]) / requests,
+    logThread: found[1] / requests,
+  };
+}
+
+async function measure(t, mode, dir, run) {
   const port = String(await freePort());
   const sub = (s) => s.replaceAll('{port}', port);
-  const out = path.join(dir, `cg-${t.name.replaceAll(' ', '-')}-${mode}.out`);
+  const out = path.join(dir, `cg-${t.name.replaceAll(' ', '-')}-${mode}-${run}.out`);
   const env = { PATH: process.env.PATH, HOME: process.env.HOME };
   for (const [k, v] of Object.entries(t.env ?? {})) env[k] = sub(v);
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...t.cmd.map(sub)], {
@@ -97,25 +123,28 @@ async function measure(t, mode, dir) {
     await sleep(500);
   }
   await send(origin, t, mode, warmup);
-  spawnSync('callgrind_control', ['-z', String(child.pid)]);
-  const ok = await send(origin, t, mode, requests);
-  spawnSync('callgrind_control', ['-d', String(child.pid)]);
+  const answered = [];
+  for (let w = 0; w < windows; w++) {
+    spawnSync('callgrind_control', ['-z', String(child.pid)]);
+    answered.push(await send(origin, t, mode, requests));
+    spawnSync('callgrind_control', ['-d', String(child.pid)]);
+  }
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
-  const dump = fs.readdirSync(dir).find((f) => f.startsWith(path.basename(out)) && f !== path.basename(out));
-  if (dump === undefined) throw new Error(`${t.name}: no callgrind dump`);
-  const { total, found } = countsOf(path.join(dir, dump), [
-    'OptimizingCompileDispatcher::CompileTask::RunInternal',
-    'node::worker::Worker::Run',
-  ]);
-  return {
+  // callgrind numbers its dumps: <out>.<pid>.1, .2, ... (the final one at exit has no number)
+  const dumps = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(`${path.basename(out)}.`))
+    .map((f) => ({ f, n: Number(f.split('.').at(-1)) }))
+    .filter((d) => Number.isInteger(d.n) && d.n >= 1 && d.n <= windows)
+    .sort((a, b) => a.n - b.n);
+  if (dumps.length !== windows) throw new Error(`${t.name}: ${dumps.length} callgrind dumps of ${windows}`);
+  return dumps.map(({ f }, i) => ({
     target: t.name,
     mode,
-    ok,
-    perRequest: total / requests,
-    withoutCompiler: (total - found[0]) / requests,
-    logThread: found[1] / requests,
-  };
+    ok: answered[i],
+    ...perRequestOf(path.join(dir, f)),
+  }));
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-proxy-instr-'));
@@ -141,12 +170,13 @@ const targets = defineTargets({
 for (const t of targets) if (t.prepare) await t.prepare(t);
 
 const jobs = [];
-for (const mode of args.modes.split(',')) for (const t of targets) jobs.push({ t, mode });
+for (let run = 1; run <= repeat; run++)
+  for (const mode of args.modes.split(',')) for (const t of targets) jobs.push({ t, mode, run });
 const rows = [];
 const runOne = async () => {
   for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
-    process.stderr.write(`${job.t.name} ${job.mode} ...\n`);
-    rows.push(await measure(job.t, job.mode, tmp));
+    process.stderr.write(`${job.t.name} ${job.mode} run ${job.run} ...\n`);
+    rows.push(...(await measure(job.t, job.mode, tmp, job.run)));
   }
 };
 try {
@@ -157,18 +187,48 @@ try {
 }
 
 const k = (n) => `${(n / 1000).toFixed(1)}k`;
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+/** The median of a field over a target's windows, with the range when there are several. */
+function summary(target, mode) {
+  const mine = rows.filter((r) => r.target === target && r.mode === mode);
+  if (mine.length === 0) return undefined;
+  const pick = (field) => {
+    const xs = mine.map((r) => r[field]);
+    return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  };
+  return {
+    failed: mine.reduce((n, r) => n + (requests - r.ok), 0),
+    windows: mine.length,
+    perRequest: pick('perRequest'),
+    withoutCompiler: pick('withoutCompiler'),
+    logThread: pick('logThread'),
+  };
+}
+const cell = (v) => (v.min === v.max ? k(v.median) : `${k(v.median)} (${k(v.min)}–${k(v.max)})`);
 console.log(
-  `instructions per request (callgrind), ${requests} requests after ${warmup} warm-up, ${new Date().toISOString()}`,
+  `instructions per request (callgrind), ${requests} requests per window after ${warmup} warm-up, ` +
+    `${windows} window(s) x ${repeat} process(es) per target, ${new Date().toISOString()}`,
 );
-console.log('| target | mode | 2xx | all | without JIT compiler | log thread | vs its baseline |');
-console.log('|---|---|---:|---:|---:|---:|---:|');
-for (const row of rows.sort((a, b) => a.mode.localeCompare(b.mode) || a.target.localeCompare(b.target))) {
-  const t = targets.find((x) => x.name === row.target);
-  const compareTo = Array.isArray(t.compare) ? t.compare[0] : t.compare;
-  const base = rows.find((r) => r.target === compareTo && r.mode === row.mode);
-  const ratio =
-    base === undefined ? '' : `${((row.withoutCompiler / base.withoutCompiler) * 100).toFixed(1)}%`;
-  console.log(
-    `| ${row.target} | ${row.mode} | ${row.ok} | ${k(row.perRequest)} | ${k(row.withoutCompiler)} | ${k(row.logThread)} | ${ratio} |`,
-  );
+console.log(
+  '| target | mode | windows | non-2xx | all | without JIT compiler | log thread | vs its baseline |',
+);
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+for (const mode of args.modes.split(',')) {
+  for (const t of targets) {
+    const row = summary(t.name, mode);
+    if (row === undefined) continue;
+    const compareTo = Array.isArray(t.compare) ? t.compare[0] : t.compare;
+    const base = summary(compareTo, mode);
+    const ratio =
+      base === undefined
+        ? ''
+        : `${((row.withoutCompiler.median / base.withoutCompiler.median) * 100).toFixed(1)}%`;
+    console.log(
+      `| ${t.name} | ${mode} | ${row.windows} | ${row.failed} | ${cell(row.perRequest)} | ${cell(row.withoutCompiler)} | ${cell(row.logThread)} | ${ratio} |`,
+    );
+  }
 }
