@@ -5,10 +5,13 @@
 // its own process with its own folder and LOG_DIR, sharing one canned upstream; one load generator
 // drives both, `--connections` each. Per window: the two req/s, their ratio, and each process's CPU
 // per request (from /proc). The summary: the median ratio with a 95% interval (bootstrap over
-// windows). `--b` the same as `--a` (two copies of one build) shows what the harness itself adds.
+// windows). `--b` the same as `--a` (two copies of one build) shows what the harness itself adds;
+// with `--b-env` (and `--a-env`), KEY=VALUE pairs added to a side's environment, it compares a
+// setting (e.g. `--b-env NODE_OPTIONS=--max-semi-space-size=32`).
 //
 //   node ab.mjs --a ai-proxy --b 'ai-proxy metrics off' [--windows 12] [--duration 3]
 //               [--warmup 5] [--connections 16] [--modes non-stream,stream] [--json FILE]
+//               [--a-env K=V ...] [--b-env K=V ...]
 // Needs the root build (`npm run build`).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     modes: { type: 'string', default: 'non-stream,stream' },
     json: { type: 'string' },
+    'a-env': { type: 'string', multiple: true, default: [] },
+    'b-env': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -76,8 +81,19 @@ function interval(xs) {
   return [medians[Math.floor(0.025 * medians.length)], medians[Math.floor(0.975 * medians.length)]];
 }
 
+/** KEY=VALUE pairs as an object. */
+function envOf(pairs, flag) {
+  const env = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--${flag} takes KEY=VALUE, got ${JSON.stringify(pair)}`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
 /** One side: the named target from its own copy of the definitions (own folder, own LOG_DIR). */
-function side(name, label, upstreamUrl) {
+function side(name, label, upstreamUrl, extraEnv) {
   const dir = path.join(tmp, label);
   const logDir = path.join(dir, 'logs');
   const gatewayCwd = path.join(dir, 'cwd');
@@ -92,6 +108,7 @@ function side(name, label, upstreamUrl) {
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   }).find((x) => x.name === name);
   if (t === undefined || t.cmd === undefined) throw new Error(`no target to start named ${name}`);
+  t.env = { ...t.env, ...extraEnv };
   return t;
 }
 
@@ -105,8 +122,8 @@ async function main() {
     },
     benchDir,
   );
-  const a = side(args.a, 'a', upstream.origin);
-  const b = side(args.b, 'b', upstream.origin);
+  const a = side(args.a, 'a', upstream.origin, envOf(args['a-env'], 'a-env'));
+  const b = side(args.b, 'b', upstream.origin, envOf(args['b-env'], 'b-env'));
   for (const t of [a, b]) {
     if (t.prepare) await t.prepare(t);
     Object.assign(t, await start(t, benchDir));
