@@ -89,6 +89,12 @@ export const ERROR_CATALOGUE = {
     type: 'api_error',
     description: 'The stored-responses store (Redis, or the SQLite file) could not be read or written.',
   },
+  console_busy: {
+    status: 503,
+    type: 'api_error',
+    description:
+      "The web console's query thread already has its limit of queries queued (16, the running one included); Retry-After says when to try again.",
+  },
   shutting_down: {
     status: 503,
     type: 'api_error',
@@ -103,6 +109,17 @@ export const ERROR_CATALOGUE = {
     status: 504,
     type: 'timeout_error',
     description: 'The provider did not answer within the configured timeouts.',
+  },
+  console_query_timeout: {
+    status: 504,
+    type: 'timeout_error',
+    description:
+      'A web console query (usage history, log search, an exchange or a dialog) ran past its 30 s deadline; its thread was stopped.',
+  },
+  console_query_failed: {
+    status: 500,
+    type: 'api_error',
+    description: "The web console's query thread died (out of memory, say) while it ran the query.",
   },
   internal_error: {
     status: 500,
