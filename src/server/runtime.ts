@@ -27,6 +27,7 @@ import type { RoutingExtensions } from '../routing/router.js';
 import { accountingFor } from '../usage/accounting.js';
 import { Pricing } from '../usage/pricing.js';
 import { VERSION } from '../version.js';
+import { ConsoleQueryRunner } from './console-query-runner.js';
 import { buildState, type GatewayState } from './gateway-state.js';
 
 /** A list page is bounded like a model call's first byte, and never longer than 10 s. */
@@ -58,6 +59,8 @@ export class Runtime {
   readonly managedKeys: KeyStore;
   /** Managed keys' limits and budgets (memory with a snapshot, or Redis). */
   readonly budgets: BudgetState;
+  /** The web console's log-store reads, in their own thread (started by the first). */
+  readonly consoleQueries: ConsoleQueryRunner;
   /** The exchanges in flight, each by its signal: a stop past its grace period cuts them. */
   private readonly inFlight = new Set<ExchangeSignal>();
   /** Set when a graceful stop begins: new requests get 503 shutting_down. */
@@ -86,6 +89,9 @@ export class Runtime {
     this.responses = createResponseStore(config, logger);
     this.managedKeys = createKeyStore(config, logger);
     this.budgets = createBudgetState(config.limitState, logger);
+    this.consoleQueries = new ConsoleQueryRunner({
+      onError: (error) => this.logger.error({ err: error }, 'console query thread'),
+    });
 
     this.requestLog = new RequestLog({
       dir: config.log.dir,
@@ -197,6 +203,8 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    // The server is closed: no console page waits for a query any more.
+    await this.consoleQueries.close();
     this.catalog.close();
     this.providerModels.close();
     await this.requestLog.close();

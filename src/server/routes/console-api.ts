@@ -1,24 +1,26 @@
 // The web console's JSON API under /ui/api, admin only (console-session.ts): usage history and
 // key-pool state, the live tail, log search with filters and paging, one exchange, one dialog, and
 // the managed keys with spend against budget. No answer holds a provider key or a client key:
-// provider keys are named by id, clients by the short hash the request log keeps.
+// provider keys are named by id, clients by the short hash the request log keeps. The log-store
+// and request-log reads run in the console's query thread (runtime.consoleQueries), never on the
+// thread that relays model calls.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../errors.js';
 import { DateArgError, defaultDbRoot, parseDay } from '../../logstore/partitions.js';
-import { findRequest } from '../../logstore/search.js';
 import { keysUsage } from '../../managed-keys/key-usage.js';
 import { toWire } from '../../managed-keys/key-wire.js';
 import { buildUsageReport, pooledKeyIds } from '../../usage/usage-report.js';
 import { sendError } from '../error-handler.js';
 import type { Runtime } from '../runtime.js';
-import { dialogRows, exchangeView, type LogFilters, LogQueryError, searchLogs } from './console-api-logs.js';
-import { tailRequestLog } from './console-api-tail.js';
-import { type Bucket, usageHistory } from './console-api-usage.js';
+import { type LogFilters, LogQueryError } from './console-api-logs.js';
+import type { Bucket } from './console-api-types.js';
 import { consoleGuard, registerConsoleSession } from './console-session.js';
 
 type Query = Record<string, string | undefined>;
 
 const HOUR_MS = 3_600_000;
+/** An exchange or a dialog comes from the query thread as JSON text, sent as it is. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 const stringProps = (names: readonly string[]) => ({
   type: 'object',
   properties: Object.fromEntries(names.map((name) => [name, { type: 'string', maxLength: 2000 }])),
@@ -112,23 +114,35 @@ export function registerConsoleApi(app: FastifyInstance, runtime: Runtime): void
       const { config } = runtime.state;
       const until = Math.ceil((Date.now() + 1) / HOUR_MS) * HOUR_MS;
       const store = runtime.keys.store;
-      const view = await store.view(pooledKeyIds(config), Date.now());
+      const [history, view, names] = await Promise.all([
+        runtime.consoleQueries.run('usage', {
+          dbRoot: dbRoot(),
+          since: until - hours * HOUR_MS,
+          until,
+          bucket: bucketText as Bucket,
+        }),
+        store.view(pooledKeyIds(config), Date.now()),
+        clientNames(runtime),
+      ]);
       return {
         logstore: {
           enabled: config.logdb.enabled,
           fts: config.logdb.ftsEnabled,
           grouping: config.logdb.groupingEnabled,
         },
-        history: usageHistory(dbRoot(), until - hours * HOUR_MS, until, bucketText as Bucket),
+        history,
         pools: buildUsageReport(config, view, store.kind),
-        client_names: await clientNames(runtime),
+        client_names: names,
       };
     }),
   );
 
   app.get<{ Querystring: Query }>('/ui/api/logs/recent', options(['limit']), (request, reply) =>
-    answer(request, reply, () => ({
-      data: tailRequestLog(runtime.config.log.dir, intParam(request.query, 'limit', 1, 500, 50)),
+    answer(request, reply, async () => ({
+      data: await runtime.consoleQueries.run('tail', {
+        logDir: runtime.config.log.dir,
+        limit: intParam(request.query, 'limit', 1, 500, 50),
+      }),
     })),
   );
 
@@ -138,7 +152,12 @@ export function registerConsoleApi(app: FastifyInstance, runtime: Runtime): void
     (request, reply) =>
       answer(request, reply, () => {
         const limit = intParam(request.query, 'limit', 1, 500, 50);
-        return searchLogs(dbRoot(), filtersOf(request.query), limit, textParam(request.query, 'cursor'));
+        return runtime.consoleQueries.run('search', {
+          dbRoot: dbRoot(),
+          filters: filtersOf(request.query),
+          limit,
+          cursor: textParam(request.query, 'cursor'),
+        });
       }),
   );
 
@@ -146,15 +165,18 @@ export function registerConsoleApi(app: FastifyInstance, runtime: Runtime): void
     '/ui/api/logs/exchange/:id',
     { onRequest: guard, schema: { hide: true } },
     (request, reply) =>
-      answer(request, reply, () => {
-        const found = findRequest(dbRoot(), request.params.id);
-        if (found === undefined) {
+      answer(request, reply, async () => {
+        const json = await runtime.consoleQueries.run('exchange', {
+          dbRoot: dbRoot(),
+          id: request.params.id,
+        });
+        if (json === null) {
           throw new GatewayError(
             'not_found',
             `No stored exchange with id '${request.params.id}' (yet: the log store ingests every few seconds).`,
           );
         }
-        return exchangeView(found.row);
+        return reply.type(JSON_TYPE).send(json);
       }),
   );
 
@@ -162,11 +184,14 @@ export function registerConsoleApi(app: FastifyInstance, runtime: Runtime): void
     '/ui/api/logs/dialog/:id',
     { onRequest: guard, schema: { hide: true } },
     (request, reply) =>
-      answer(request, reply, () => {
-        const rows = dialogRows(dbRoot(), request.params.id, 500);
-        if (rows.length === 0)
-          throw new GatewayError('not_found', `No dialog with id '${request.params.id}'.`);
-        return { dialog_id: request.params.id, exchanges: rows.map(exchangeView) };
+      answer(request, reply, async () => {
+        const json = await runtime.consoleQueries.run('dialog', {
+          dbRoot: dbRoot(),
+          id: request.params.id,
+          limit: 500,
+        });
+        if (json === null) throw new GatewayError('not_found', `No dialog with id '${request.params.id}'.`);
+        return reply.type(JSON_TYPE).send(json);
       }),
   );
 
