@@ -7,19 +7,28 @@
 // per request (from /proc). The summary: the median ratio with a 95% interval (bootstrap over
 // windows). `--b` the same as `--a` (two copies of one build) shows what the harness itself adds;
 // with `--b-env` (and `--a-env`), KEY=VALUE pairs added to a side's environment, it compares a
-// setting (e.g. `--b-env NODE_OPTIONS=--max-semi-space-size=32`).
+// setting (e.g. `--b-env NODE_OPTIONS=--max-semi-space-size=32`). `--pin` (Linux, `taskset`) puts
+// both targets on the last core and the upstream and the load generator on the others: the two
+// share one core, so a core that runs slower than another (a VM's cores are not alike) cannot
+// favour one side; each side's req/s is then its share of that core. Two processes of one build
+// can differ by 10% for their whole life (what V8 compiled, and how, depends on what came first):
+// `--repeat N` starts N fresh pairs, and the summary pools their windows. The log store's ingest
+// runs every 2 s in each gateway, a burst that lands in some windows and not others: for a cost on
+// the request path, `--a-env LOGDB_ENABLED=false --b-env LOGDB_ENABLED=false` takes it out of both.
 //
 //   node ab.mjs --a ai-proxy --b 'ai-proxy metrics off' [--windows 12] [--duration 3]
 //               [--warmup 5] [--connections 16] [--modes non-stream,stream] [--json FILE]
-//               [--a-env K=V ...] [--b-env K=V ...]
+//               [--a-env K=V ...] [--b-env K=V ...] [--pin] [--repeat 1]
+//               [--a-root DIR] [--b-root DIR]   (a side's gateway from another built checkout)
 // Needs the root build (`npm run build`).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.mjs';
-import { cpuProbe, installExitHandlers, machineBusyMs, shutdown, sleep, start } from './procs.mjs';
+import { cpuProbe, installExitHandlers, machineBusyMs, shutdown, sleep, start, stop } from './procs.mjs';
 import { defineTargets } from './targets.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -36,6 +45,10 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'a-env': { type: 'string', multiple: true, default: [] },
     'b-env': { type: 'string', multiple: true, default: [] },
+    pin: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
+    'a-root': { type: 'string' },
+    'b-root': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -48,7 +61,8 @@ const durationMs = Number(args.duration) * 1000;
 const warmupMs = Number(args.warmup) * 1000;
 const connections = Number(args.connections);
 const modes = args.modes.split(',').filter(Boolean);
-for (const [name, n] of Object.entries({ windows, durationMs, warmupMs, connections })) {
+const repeats = Number(args.repeat);
+for (const [name, n] of Object.entries({ windows, durationMs, warmupMs, connections, repeat: repeats })) {
   if (!Number.isFinite(n) || n < (name === 'warmupMs' ? 0 : 1)) {
     console.error(`--${name.replace('Ms', '')} must be a positive number`);
     process.exit(2);
@@ -93,7 +107,7 @@ function envOf(pairs, flag) {
 }
 
 /** One side: the named target from its own copy of the definitions (own folder, own LOG_DIR). */
-function side(name, label, upstreamUrl, extraEnv) {
+function side(name, label, upstreamUrl, extraEnv, root = rootDir) {
   const dir = path.join(tmp, label);
   const logDir = path.join(dir, 'logs');
   const gatewayCwd = path.join(dir, 'cwd');
@@ -101,7 +115,7 @@ function side(name, label, upstreamUrl, extraEnv) {
   fs.mkdirSync(gatewayCwd, { recursive: true });
   const t = defineTargets({
     benchDir,
-    rootDir,
+    rootDir: path.resolve(root),
     logDir,
     gatewayCwd,
     upstreamUrl,
@@ -112,29 +126,28 @@ function side(name, label, upstreamUrl, extraEnv) {
   return t;
 }
 
-async function main() {
-  const upstream = await start(
-    {
-      name: 'canned upstream',
-      cmd: [process.execPath, 'canned-upstream.mjs', '--port', '{port}'],
-      ipc: true,
-      health: '/health',
-    },
-    benchDir,
-  );
-  const a = side(args.a, 'a', upstream.origin, envOf(args['a-env'], 'a-env'));
-  const b = side(args.b, 'b', upstream.origin, envOf(args['b-env'], 'b-env'));
-  for (const t of [a, b]) {
+/** With --pin: the targets' core, and the others' (undefined without --pin). */
+function pinning() {
+  if (!args.pin) return undefined;
+  const cores = os.cpus().length;
+  if (cores < 2) throw new Error('--pin needs at least 2 cores');
+  if (spawnSync('taskset', ['-V']).status !== 0) throw new Error('--pin needs taskset (util-linux)');
+  const rest = cores === 2 ? '0' : `0-${cores - 2}`;
+  spawnSync('taskset', ['-pc', rest, String(process.pid)], { stdio: 'ignore' });
+  return { targets: ['taskset', '-c', String(cores - 1)], rest: ['taskset', '-c', rest] };
+}
+
+/** One pair of fresh processes: warm-up, then `windows` windows per mode. */
+async function pairRun(pin, upstream, repeat) {
+  const a = side(args.a, `a${repeat}`, upstream.origin, envOf(args['a-env'], 'a-env'), args['a-root']);
+  const b = side(args.b, `b${repeat}`, upstream.origin, envOf(args['b-env'], 'b-env'), args['b-root']);
+  // Every other pair starts b first, so neither side is always the older process.
+  for (const t of repeat % 2 ? [a, b] : [b, a]) {
+    if (pin !== undefined) t.cmd = [...pin.targets, ...t.cmd];
     if (t.prepare) await t.prepare(t);
     Object.assign(t, await start(t, benchDir));
   }
-  const busy0 = machineBusyMs();
-  const wall0 = performance.now();
-  console.log(`ab  ${new Date().toISOString()}  node ${process.version}, ${os.cpus().length} cores`);
-  console.log(
-    `a = ${a.name}, b = ${b.name}; ${windows} windows x ${durationMs / 1000} s, ${connections} connections each\n`,
-  );
-  const report = { a: a.name, b: b.name, windows, durationMs, connections, modes: {} };
+  const rows = [];
   for (const mode of modes) {
     const load = (t, ms, probe) =>
       runLoad({
@@ -149,7 +162,6 @@ async function main() {
         probe,
       });
     if (warmupMs > 0) await Promise.all([load(a, warmupMs), load(b, warmupMs)]);
-    const rows = [];
     for (let w = 1; w <= windows; w++) {
       const [ra, rb] = await Promise.all([
         load(a, durationMs, cpuProbe(a.pid, upstream.pid)),
@@ -157,6 +169,8 @@ async function main() {
       ]);
       const failed = ra.errors + ra.non2xx + ra.incomplete + rb.errors + rb.non2xx + rb.incomplete;
       const row = {
+        mode,
+        pair: repeat,
         window: w,
         aRps: ra.rps,
         bRps: rb.rps,
@@ -167,32 +181,71 @@ async function main() {
       };
       rows.push(row);
       process.stderr.write(
-        `${mode} window ${w}: a ${row.aRps.toFixed(0)} req/s, b ${row.bRps.toFixed(0)} req/s, b/a ${(row.ratio * 100).toFixed(1)}%` +
+        `pair ${repeat} ${mode} window ${w}: a ${row.aRps.toFixed(0)} req/s, b ${row.bRps.toFixed(0)} req/s, b/a ${(row.ratio * 100).toFixed(1)}%` +
           `, cpu/req a ${row.aCpuUs.toFixed(0)} us b ${row.bCpuUs.toFixed(0)} us${failed ? `, ${failed} failed` : ''}\n`,
       );
       await sleep(200);
     }
-    const ratios = rows.map((r) => r.ratio);
-    const cpuRatios = rows.map((r) => r.bCpuUs / r.aCpuUs);
+  }
+  await stop(a.pid);
+  await stop(b.pid);
+  return rows;
+}
+
+async function main() {
+  const pin = pinning();
+  const upstream = await start(
+    {
+      name: 'canned upstream',
+      cmd: [...(pin?.rest ?? []), process.execPath, 'canned-upstream.mjs', '--port', '{port}'],
+      ipc: true,
+      health: '/health',
+    },
+    benchDir,
+  );
+  const busy0 = machineBusyMs();
+  const wall0 = performance.now();
+  console.log(
+    `ab  ${new Date().toISOString()}  node ${process.version}, ${os.cpus().length} cores${pin ? `; targets pinned to core ${os.cpus().length - 1}` : ''}`,
+  );
+  const named = (name, side) => {
+    const notes = [...args[`${side}-env`], ...(args[`${side}-root`] ? [`from ${args[`${side}-root`]}`] : [])];
+    return `${name}${notes.length ? ` (${notes.join(' ')})` : ''}`;
+  };
+  console.log(
+    `a = ${named(args.a, 'a')}, b = ${named(args.b, 'b')}; ${repeats} pair(s) of fresh processes x ${windows} windows x ${durationMs / 1000} s, ${connections} connections each\n`,
+  );
+  const rows = [];
+  for (let repeat = 1; repeat <= repeats; repeat++) rows.push(...(await pairRun(pin, upstream, repeat)));
+  const report = { a: args.a, b: args.b, repeats, windows, durationMs, connections, modes: {} };
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  for (const mode of modes) {
+    const mine = rows.filter((r) => r.mode === mode);
+    const ratios = mine.map((r) => r.ratio);
+    const cpuRatios = mine.map((r) => r.bCpuUs / r.aCpuUs);
     const [lo, hi] = interval(ratios);
     const [clo, chi] = interval(cpuRatios);
+    const pairs = [];
+    for (let repeat = 1; repeat <= repeats; repeat++)
+      pairs.push(median(mine.filter((r) => r.pair === repeat).map((r) => r.ratio)));
     const summary = {
       throughputRatio: median(ratios),
       throughputInterval: [lo, hi],
       cpuPerRequestRatio: median(cpuRatios),
       cpuInterval: [clo, chi],
-      aRps: median(rows.map((r) => r.aRps)),
-      bRps: median(rows.map((r) => r.bRps)),
-      failed: rows.reduce((n, r) => n + r.failed, 0),
-      rows,
+      pairMedians: pairs,
+      aRps: median(mine.map((r) => r.aRps)),
+      bRps: median(mine.map((r) => r.bRps)),
+      failed: mine.reduce((n, r) => n + r.failed, 0),
+      rows: mine,
     };
     report.modes[mode] = summary;
-    const pct = (x) => `${(x * 100).toFixed(1)}%`;
     console.log(
       `${mode.padEnd(10)}  b/a throughput ${pct(summary.throughputRatio)} (95% ${pct(lo)}–${pct(hi)}; windows ${pct(Math.min(...ratios))}–${pct(Math.max(...ratios))})` +
         `  b/a CPU per request ${pct(summary.cpuPerRequestRatio)} (95% ${pct(clo)}–${pct(chi)})` +
         `  a ${summary.aRps.toFixed(0)} req/s, b ${summary.bRps.toFixed(0)} req/s${summary.failed ? `, ${summary.failed} failed` : ''}`,
     );
+    if (repeats > 1) console.log(`${''.padEnd(10)}  pairs' medians: ${pairs.map(pct).join(', ')}`);
   }
   const busy = ((machineBusyMs() - busy0) / (performance.now() - wall0)) * 100;
   console.log(`\nmachine busy during the run: ${busy.toFixed(0)}% (100 = one core)`);

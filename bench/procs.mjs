@@ -22,6 +22,17 @@ export async function shutdown() {
   children.clear();
 }
 
+/** SIGTERM one child started here (by pid), SIGKILL after 3 s; resolves once it has exited. */
+export async function stop(pid) {
+  const child = [...children].find((c) => c.pid === pid);
+  if (child === undefined) return;
+  child.kill('SIGTERM');
+  const deadline = Date.now() + 3000;
+  while (alive(child) && Date.now() < deadline) await sleep(50);
+  if (alive(child)) child.kill('SIGKILL');
+  children.delete(child);
+}
+
 /** Kill children however the runner ends; `onExit` runs last (sync). */
 export function installExitHandlers(onExit) {
   process.on('exit', () => {
