@@ -11,6 +11,8 @@
 //
 //   node instructions.mjs [--targets 'baseline,ai-proxy'] [--requests 2000] [--warmup 6000]
 //                         [--modes non-stream,stream] [--parallel 2] [--windows 1] [--repeat 1]
+//                         [--env K=V ...]   (added to every target's environment, e.g.
+//                                            LOGDB_ENABLED=false: no ingest passes in the windows)
 // Needs `valgrind` (callgrind_control and callgrind_annotate come with it) and the root build.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     parallel: { type: 'string', default: '2' },
     windows: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
+    env: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -107,6 +110,11 @@ async function measure(t, mode, dir, run) {
   const out = path.join(dir, `cg-${t.name.replaceAll(' ', '-')}-${mode}-${run}.out`);
   const env = { PATH: process.env.PATH, HOME: process.env.HOME };
   for (const [k, v] of Object.entries(t.env ?? {})) env[k] = sub(v);
+  for (const pair of args.env) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${JSON.stringify(pair)}`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...t.cmd.map(sub)], {
     cwd: t.cwd ?? benchDir,
     env,
@@ -211,7 +219,7 @@ function summary(target, mode) {
 const cell = (v) => (v.min === v.max ? k(v.median) : `${k(v.median)} (${k(v.min)}–${k(v.max)})`);
 console.log(
   `instructions per request (callgrind), ${requests} requests per window after ${warmup} warm-up, ` +
-    `${windows} window(s) x ${repeat} process(es) per target, ${new Date().toISOString()}`,
+    `${windows} window(s) x ${repeat} process(es) per target${args.env.length ? `, ${args.env.join(' ')}` : ''}, ${new Date().toISOString()}`,
 );
 console.log(
   '| target | mode | windows | non-2xx | all | without JIT compiler | log thread | vs its baseline |',
