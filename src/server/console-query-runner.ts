@@ -22,6 +22,11 @@ import {
 
 /** How long one query may run in the thread. */
 export const QUERY_TIMEOUT_MS = 30_000;
+/**
+ * The thread's old-generation limit: a query that would need more (a dialog of huge exchanges)
+ * ends the thread with a 500, never the gateway process with an out-of-memory crash.
+ */
+export const QUERY_HEAP_LIMIT_MB = 1024;
 /** Queries waiting or running at once (a console polls one or two at a time). */
 export const MAX_QUEUED_QUERIES = 16;
 
@@ -32,7 +37,7 @@ export interface ConsoleQueryRunnerOptions {
   maxQueued?: number;
   /** 'auto' (default): the compiled thread when there is one; 'inline' runs every query here. */
   mode?: 'auto' | 'inline';
-  /** The thread's V8 heap limit in MB: a query past it ends the thread, never the gateway. */
+  /** The thread's V8 heap limit in MB (default QUERY_HEAP_LIMIT_MB): a query past it ends the thread, never the gateway. */
   heapLimitMb?: number;
   onError?: (error: Error) => void;
 }
@@ -120,9 +125,8 @@ export class ConsoleQueryRunner {
     if (this.worker !== undefined || this.script === undefined) return this.worker;
     let worker: Worker;
     try {
-      const { heapLimitMb } = this.options;
       worker = new Worker(this.script, {
-        resourceLimits: heapLimitMb === undefined ? undefined : { maxOldGenerationSizeMb: heapLimitMb },
+        resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb ?? QUERY_HEAP_LIMIT_MB },
       });
     } catch (error) {
       this.cannotStart(error);
