@@ -5,7 +5,7 @@
 // its own process with its own folder and LOG_DIR, sharing one canned upstream; one load generator
 // drives both, `--connections` each. Per window: the two req/s, their ratio, and each process's CPU
 // per request (from /proc). The summary: the median ratio with a 95% interval (bootstrap over
-// windows). `--b` the same as `--a` (two copies of one build) shows what the harness itself adds;
+// pairs of processes, or over windows with one pair). `--b` the same as `--a` (two copies of one build) shows what the harness itself adds;
 // with `--b-env` (and `--a-env`), KEY=VALUE pairs added to a side's environment, it compares a
 // setting (e.g. `--b-env NODE_OPTIONS=--max-semi-space-size=32`). `--pin` (Linux, `taskset`) puts
 // both targets on the last core and the upstream and the load generator on the others: the two
@@ -82,15 +82,22 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** 95% interval of the median by bootstrap (fixed seed: the same windows give the same interval). */
-function interval(xs) {
+/**
+ * 95% interval of the median by bootstrap (fixed seed: the same windows give the same interval).
+ * `groups` holds each pair's windows: pairs are drawn, not windows, since a pair's windows share
+ * that pair's luck (with one pair, its windows are drawn).
+ */
+function interval(groups) {
   let seed = 12345;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
+  const units = groups.length > 1 ? groups : groups[0].map((x) => [x]);
   const medians = [];
-  for (let i = 0; i < 2000; i++) medians.push(median(xs.map(() => xs[Math.floor(random() * xs.length)])));
+  for (let i = 0; i < 2000; i++) {
+    medians.push(median(units.flatMap(() => units[Math.floor(random() * units.length)])));
+  }
   medians.sort((x, y) => x - y);
   return [medians[Math.floor(0.025 * medians.length)], medians[Math.floor(0.975 * medians.length)]];
 }
@@ -223,8 +230,10 @@ async function main() {
     const mine = rows.filter((r) => r.mode === mode);
     const ratios = mine.map((r) => r.ratio);
     const cpuRatios = mine.map((r) => r.bCpuUs / r.aCpuUs);
-    const [lo, hi] = interval(ratios);
-    const [clo, chi] = interval(cpuRatios);
+    const byPair = (field) =>
+      Array.from({ length: repeats }, (_, i) => mine.filter((r) => r.pair === i + 1).map(field));
+    const [lo, hi] = interval(byPair((r) => r.ratio));
+    const [clo, chi] = interval(byPair((r) => r.bCpuUs / r.aCpuUs));
     const pairs = [];
     for (let repeat = 1; repeat <= repeats; repeat++)
       pairs.push(median(mine.filter((r) => r.pair === repeat).map((r) => r.ratio)));
