@@ -220,6 +220,20 @@ export function hasFtsIndex(db: Db): boolean {
 }
 
 /** Opens a partition, creating it with the schema when new. Read-only opens never create. */
+/**
+ * A partition opened to read, or undefined while it has no tables yet: the ingest creates a day's
+ * file and then its schema, and a reader that opens it in between would fail on a missing table
+ * (a console search once answered "no such table: requests" while the first records went in).
+ */
+export function openPartitionToRead(path: string): Db | undefined {
+  const db = openPartition(path, { readonly: true });
+  if (readSchemaVersion(db) > 0) return db;
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'").get();
+  if (table !== undefined) return db;
+  db.close();
+  return undefined;
+}
+
 export function openPartition(path: string, options: OpenOptions = {}): Db {
   if (options.readonly === true) {
     const db = new Database(path, { readonly: true, fileMustExist: true });

@@ -4,7 +4,7 @@
 // the full request (`logs show ID`). Partitions are read newest first, one open at a time, and the
 // walk stops at the limit; a partition whose index has no match costs one small statement.
 import { listPartitions } from './partitions.js';
-import { type Db, FTS_TABLE, openPartition, type RequestRow } from './schema.js';
+import { type Db, FTS_TABLE, openPartitionToRead, type RequestRow } from './schema.js';
 
 export interface SearchOptions {
   dbRoot: string;
@@ -133,7 +133,8 @@ export function search(options: SearchOptions): SearchResult {
   let searched = 0;
   for (const partition of partitions) {
     if (hits.length >= options.limit) break;
-    const db = openPartition(partition.path, { readonly: true });
+    const db = openPartitionToRead(partition.path);
+    if (db === undefined) continue;
     try {
       const matched = anyMatch(db, query);
       if (matched === undefined) {
@@ -156,7 +157,8 @@ export function findRequest(
   requestId: string,
 ): { row: RequestRow; partition: string } | undefined {
   for (const partition of listPartitions(dbRoot).reverse()) {
-    const db = openPartition(partition.path, { readonly: true });
+    const db = openPartitionToRead(partition.path);
+    if (db === undefined) continue;
     try {
       const row = db.prepare('SELECT * FROM requests WHERE request_id = ?').get(requestId) as
         | RequestRow

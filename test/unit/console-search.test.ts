@@ -3,16 +3,23 @@
 // of 120 partitions is found, with the same hits as the CLI's search; pages walked by cursor give
 // what one big page gives; a partition without an index is counted, not searched; a bad query
 // names what the user wrote.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../src/logs/request-record.js';
 import { buildFts } from '../../src/logstore/fts.js';
 import { partitionPath } from '../../src/logstore/partitions.js';
 import { insertRequest, openPartition, rowFromRecord } from '../../src/logstore/schema.js';
-import { search } from '../../src/logstore/search.js';
-import { LogQueryError, MARK_OPEN, searchLogs } from '../../src/server/routes/console-api-logs.js';
+import { findRequest, search } from '../../src/logstore/search.js';
+import {
+  dialogRows,
+  LogQueryError,
+  MARK_OPEN,
+  searchLogs,
+} from '../../src/server/routes/console-api-logs.js';
+import { usageHistory } from '../../src/server/routes/console-api-usage.js';
 
 const DAYS = 120;
 const PER_DAY = 30;
@@ -112,5 +119,30 @@ describe('console log search over many partitions', () => {
     expect(() => searchLogs(root, { query: 'user_text: "unclosed' }, 5)).toThrow(
       /^bad search query "user_text: \\"unclosed": /,
     );
+  });
+});
+
+describe('a partition the ingest has created but not yet given its tables', () => {
+  // The ingest creates a day's file, then its schema; a reader may open it in between. The console
+  // once answered a search with "bad search query undefined: no such table: requests" then.
+  const root = join(mkdtempSync(join(tmpdir(), 'console-new-partition-')), 'db');
+  const db = openPartition(partitionPath(root, new Date(FIRST), 'daily'));
+  for (let n = 0; n < 3; n++)
+    insertRequest(db, rowFromRecord({ ...record(0, n, 'quetzalcoatl'), dialog_id: 'dlg_1' }));
+  buildFts(db);
+  db.close();
+  const fresh = partitionPath(root, new Date(FIRST + 86_400_000), 'daily');
+  new Database(fresh).close();
+
+  it('reads it as an empty partition in every console query and the CLI search', () => {
+    expect(statSync(fresh).size).toBe(0);
+    expect(searchLogs(root, {}, 10).hits).toHaveLength(3);
+    expect(searchLogs(root, { query: 'quetzalcoatl' }, 10).hits).toHaveLength(3);
+    expect(search({ dbRoot: root, query: 'quetzalcoatl', limit: 10 }).hits).toHaveLength(3);
+    expect(findRequest(root, 'req_0_1')?.row.request_id).toBe('req_0_1');
+    expect(findRequest(root, 'req_missing')).toBeUndefined();
+    expect(dialogRows(root, 'dlg_1', 10)).toHaveLength(3);
+    const usage = usageHistory(root, FIRST, FIRST + 2 * 86_400_000, 'day');
+    expect(usage.totals.requests).toBe(3);
   });
 });

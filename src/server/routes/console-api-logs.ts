@@ -5,7 +5,7 @@
 // search` does (search.ts): newest first, one open at a time, a partition whose index cannot match
 // skipped after one small statement (anyMatch), stopping once the page is full.
 import { listPartitions, type PartitionInfo } from '../../logstore/partitions.js';
-import { type Db, FTS_TABLE, openPartition, type RequestRow } from '../../logstore/schema.js';
+import { type Db, FTS_TABLE, openPartitionToRead, type RequestRow } from '../../logstore/schema.js';
 import { anyMatch, SearchError, translateQuery } from '../../logstore/search.js';
 import type { LogHit, LogPage } from './console-api-types.js';
 
@@ -178,7 +178,8 @@ export function searchLogs(dbRoot: string, filters: LogFilters, limit: number, c
       reached = true;
     }
     if (rows.length > limit) break;
-    const db = openPartition(partition.path, { readonly: true });
+    const db = openPartitionToRead(partition.path);
+    if (db === undefined) continue;
     try {
       const matched = query === undefined ? true : anyWord(db, query, filters.query!);
       if (matched === undefined) {
@@ -244,7 +245,8 @@ export function dialogRows(dbRoot: string, dialogId: string, limit: number): Req
   const rows: RequestRow[] = [];
   for (const partition of listPartitions(dbRoot)) {
     if (rows.length >= limit) break;
-    const db = openPartition(partition.path, { readonly: true });
+    const db = openPartitionToRead(partition.path);
+    if (db === undefined) continue;
     try {
       rows.push(
         ...(db

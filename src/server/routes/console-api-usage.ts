@@ -4,7 +4,7 @@
 // the part hours at the range's edges from the rows; a partition written before the rollups
 // existed is scanned (one GROUP BY over its rows). The two give the same answer.
 import { listPartitions, type PartitionInfo } from '../../logstore/partitions.js';
-import { type Db, openPartition } from '../../logstore/schema.js';
+import { type Db, openPartitionToRead } from '../../logstore/schema.js';
 import { HOUR_MS, hasUsageRollup, readUsageRollup } from '../../logstore/usage-rollup.js';
 
 import type { Bucket, GroupTotals, SeriesPoint, Totals, UsageHistory } from './console-api-types.js';
@@ -158,7 +158,8 @@ export function usageHistory(
   const range = { since, until, size, rollups: options.rollups !== false };
   const partitions = listPartitions(dbRoot, new Date(since), new Date(until));
   for (const partition of partitions) {
-    const db = openPartition(partition.path, { readonly: true });
+    const db = openPartitionToRead(partition.path);
+    if (db === undefined) continue;
     try {
       addPartition(db, sums, partition, range);
     } finally {
