@@ -28,7 +28,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.mjs';
-import { cpuProbe, installExitHandlers, machineBusyMs, shutdown, sleep, start, stop } from './procs.mjs';
+import {
+  cpuProbe,
+  envPairs,
+  installExitHandlers,
+  machineBusyMs,
+  median,
+  shutdown,
+  sleep,
+  start,
+  startUpstream,
+  stop,
+} from './procs.mjs';
 import { defineTargets } from './targets.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -76,12 +87,6 @@ if (!fs.existsSync(path.join(rootDir, 'dist'))) {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-proxy-ab-'));
 installExitHandlers(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /**
  * 95% interval of the median by bootstrap (fixed seed: the same windows give the same interval).
  * `groups` holds each pair's windows: pairs are drawn, not windows, since a pair's windows share
@@ -100,17 +105,6 @@ function interval(groups) {
   }
   medians.sort((x, y) => x - y);
   return [medians[Math.floor(0.025 * medians.length)], medians[Math.floor(0.975 * medians.length)]];
-}
-
-/** KEY=VALUE pairs as an object. */
-function envOf(pairs, flag) {
-  const env = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--${flag} takes KEY=VALUE, got ${JSON.stringify(pair)}`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return env;
 }
 
 /** One side: the named target from its own copy of the definitions (own folder, own LOG_DIR). */
@@ -146,8 +140,8 @@ function pinning() {
 
 /** One pair of fresh processes: warm-up, then `windows` windows per mode. */
 async function pairRun(pin, upstream, repeat) {
-  const a = side(args.a, `a${repeat}`, upstream.origin, envOf(args['a-env'], 'a-env'), args['a-root']);
-  const b = side(args.b, `b${repeat}`, upstream.origin, envOf(args['b-env'], 'b-env'), args['b-root']);
+  const a = side(args.a, `a${repeat}`, upstream.origin, envPairs(args['a-env'], 'a-env'), args['a-root']);
+  const b = side(args.b, `b${repeat}`, upstream.origin, envPairs(args['b-env'], 'b-env'), args['b-root']);
   // Every other pair starts b first, so neither side is always the older process.
   for (const t of repeat % 2 ? [a, b] : [b, a]) {
     if (pin !== undefined) t.cmd = [...pin.targets, ...t.cmd];
@@ -201,15 +195,7 @@ async function pairRun(pin, upstream, repeat) {
 
 async function main() {
   const pin = pinning();
-  const upstream = await start(
-    {
-      name: 'canned upstream',
-      cmd: [...(pin?.rest ?? []), process.execPath, 'canned-upstream.mjs', '--port', '{port}'],
-      ipc: true,
-      health: '/health',
-    },
-    benchDir,
-  );
+  const upstream = await startUpstream(benchDir, pin?.rest);
   const busy0 = machineBusyMs();
   const wall0 = performance.now();
   console.log(

@@ -19,7 +19,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.mjs';
-import { installExitHandlers, shutdown, start } from './procs.mjs';
+import { envPairs, installExitHandlers, shutdown, start, startUpstream } from './procs.mjs';
 import { defineTargets } from './targets.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -94,15 +94,7 @@ async function countSamples(dataFile, pid) {
 }
 
 async function main() {
-  const upstream = await start(
-    {
-      name: 'canned upstream',
-      cmd: [process.execPath, 'canned-upstream.mjs', '--port', '{port}'],
-      ipc: true,
-      health: '/health',
-    },
-    benchDir,
-  );
+  const upstream = await startUpstream(benchDir);
   const logDir = path.join(tmp, 'logs');
   const gatewayCwd = path.join(tmp, 'cwd');
   fs.mkdirSync(logDir);
@@ -116,12 +108,7 @@ async function main() {
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   }).find((x) => x.name === args.target);
   if (t === undefined || t.cmd === undefined) throw new Error(`no target to start named ${args.target}`);
-  t.env = { ...t.env, NODE_OPTIONS: '--perf-basic-prof-only-functions' };
-  for (const pair of args.env) {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${JSON.stringify(pair)}`);
-    t.env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  t.env = { ...t.env, NODE_OPTIONS: '--perf-basic-prof-only-functions', ...envPairs(args.env, 'env') };
   if (t.prepare) await t.prepare(t);
   Object.assign(t, await start(t, benchDir));
   console.log(`cpu-share  ${new Date().toISOString()}  ${t.name}, ${args.connections} connections`);

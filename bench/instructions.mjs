@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { freePort, sleep } from './procs.mjs';
+import { envPairs, freePort, median, sleep } from './procs.mjs';
 import { defineTargets } from './targets.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -110,11 +110,7 @@ async function measure(t, mode, dir, run) {
   const out = path.join(dir, `cg-${t.name.replaceAll(' ', '-')}-${mode}-${run}.out`);
   const env = { PATH: process.env.PATH, HOME: process.env.HOME };
   for (const [k, v] of Object.entries(t.env ?? {})) env[k] = sub(v);
-  for (const pair of args.env) {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--env takes KEY=VALUE, got ${JSON.stringify(pair)}`);
-    env[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  Object.assign(env, envPairs(args.env, 'env'));
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, ...t.cmd.map(sub)], {
     cwd: t.cwd ?? benchDir,
     env,
@@ -195,11 +191,6 @@ try {
 }
 
 const k = (n) => `${(n / 1000).toFixed(1)}k`;
-const median = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 /** The median of a field over a target's windows, with the range when there are several. */
 function summary(target, mode) {
   const mine = rows.filter((r) => r.target === target && r.mode === mode);

@@ -105,6 +105,36 @@ export async function start(t, defaultCwd) {
   }
 }
 
+/** The canned upstream on a free port (`prefix`: e.g. a `taskset` to pin it). */
+export function startUpstream(benchDir, prefix = []) {
+  return start(
+    {
+      name: 'canned upstream',
+      cmd: [...prefix, process.execPath, 'canned-upstream.mjs', '--port', '{port}'],
+      ipc: true,
+      health: '/health',
+    },
+    benchDir,
+  );
+}
+
+/** `KEY=VALUE` command-line pairs (of `--flag`) as an environment object. */
+export function envPairs(pairs, flag) {
+  const env = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--${flag} takes KEY=VALUE, got ${JSON.stringify(pair)}`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+export function median(xs) {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 // USER_HZ is 100 on Linux: 10 ms per tick.
 function procCpuMs(pid) {
   try {

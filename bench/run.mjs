@@ -21,7 +21,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.mjs';
-import { cpuProbe, installExitHandlers, machineBusyMs, shutdown, sleep, start } from './procs.mjs';
+import {
+  cpuProbe,
+  installExitHandlers,
+  machineBusyMs,
+  shutdown,
+  sleep,
+  start,
+  startUpstream,
+} from './procs.mjs';
 import { aggregate, compare, fmt, printTable } from './report.mjs';
 import { defineTargets } from './targets.mjs';
 
@@ -105,15 +113,7 @@ async function main() {
   fs.mkdirSync(logDir);
   fs.mkdirSync(gatewayCwd);
 
-  const upstream = await start(
-    {
-      name: 'canned upstream',
-      cmd: [process.execPath, 'canned-upstream.mjs', '--port', '{port}'],
-      ipc: true,
-      health: '/health',
-    },
-    benchDir,
-  );
+  const upstream = await startUpstream(benchDir);
   const only = args.targets.split(',').filter(Boolean);
   const targets = defineTargets({
     benchDir,
